@@ -1,0 +1,4 @@
+"""Strings of the draw page(s)."""
+
+EN: dict[str, str] = {}
+KO: dict[str, str] = {}

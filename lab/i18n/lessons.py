@@ -1,0 +1,4 @@
+"""Strings of the lessons page(s)."""
+
+EN: dict[str, str] = {}
+KO: dict[str, str] = {}
