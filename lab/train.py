@@ -50,6 +50,7 @@ class Trainer:
         self.weights_lock = threading.Lock()  # held while weights change; snapshot() waits on it
         self.record = RunRecord()
         self.step = 0
+        self.first_loss: float | None = None
 
     def stop(self) -> None:
         """Ask the run to end after the current step."""
@@ -189,7 +190,12 @@ class Trainer:
         host_norms = norms[:count].tolist()
         every = self.config.log_every
         keep = [k for k in range(count) if (first_step + k - 1) % every == 0]
-        bad = next((k for k, v in enumerate(host_losses) if not math.isfinite(v)), None)
+        if self.first_loss is None and host_losses:
+            self.first_loss = host_losses[0]
+        # Diverged: a non-finite loss, or one 1000x above where it started (and above 1e6,
+        # so the lesson's std-1 init, which starts near 2000, is not flagged).
+        limit = max(1e6, 1e3 * abs(self.first_loss or 0.0))
+        bad = next((k for k, v in enumerate(host_losses) if not math.isfinite(v) or v > limit), None)
         if bad is not None:
             keep = [k for k in keep if k < bad] + [bad]
         if keep:
@@ -200,7 +206,7 @@ class Trainer:
         step, value = first_step + bad, host_losses[bad]
         lr = self.config.effective_lr
         self.step = step
-        return ("diverged", f"The loss became {value} at step {step} with learning rate {lr:g}. "
+        return ("diverged", f"The loss blew up to {value:.4g} at step {step} with learning rate {lr:g}. "
                 "Try a learning rate 10x lower.", value)
 
     @torch.no_grad()
