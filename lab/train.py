@@ -38,7 +38,7 @@ class Trainer:
 
     def __init__(self, config: RunConfig, on_event: Callable[[Event], None] | None = None,
                  stop_event: threading.Event | None = None, data: Mnist | None = None,
-                 use_graphs: bool = True):
+                 use_graphs: bool | str = True):
         self.config = config
         self.on_event = on_event or (lambda event: None)
         self.stop_event = stop_event or threading.Event()
@@ -88,15 +88,16 @@ class Trainer:
         spec = OPTIMIZERS[cfg.optimizer]
         lr = cfg.effective_lr
         hidden = self.layers[:-1]
-        self._emit(RunStarted(cfg.to_dict(), str(dev), self.device_note, self.layers, hidden,
-                              steps_per_epoch, steps_per_epoch * cfg.epochs))
         order_gen = torch.Generator().manual_seed(cfg.seed)  # batch order: independent of init
         aug_gen = torch.Generator().manual_seed(cfg.seed + 1)
         graphed = None
-        if self.use_graphs and dev.type == "cuda" and not cfg.augment:
-            from lab.cuda_graph import try_graphed_step  # CUDA only
+        # "emulate" runs the graph path's bookkeeping without capture, so CPU tests check it.
+        if (self.use_graphs == "emulate" or (self.use_graphs and dev.type == "cuda")) and not cfg.augment:
+            from lab.cuda_graph import try_graphed_step
 
-            graphed = try_graphed_step(self, x_all, y_all, batch, lr)
+            graphed = try_graphed_step(self, x_all, y_all, batch, lr, capture=dev.type == "cuda")
+        self._emit(RunStarted(cfg.to_dict(), str(dev), self.device_note, self.layers, hidden,
+                              steps_per_epoch, steps_per_epoch * cfg.epochs))
         optimizer = graphed.optimizer if graphed else make_model_optimizer(
             self.model, cfg.optimizer, lr, cfg.opt_params)
         probe_x = to_float(x_all[: min(n, 512)])  # fixed batch for activation statistics

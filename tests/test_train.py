@@ -150,3 +150,22 @@ def test_a_failure_inside_a_run_is_reported_not_raised(monkeypatch):
 def test_augmented_training_runs_and_is_deterministic():
     cfg = RunConfig(augment=True, train_subset=500, epochs=1, log_every=1, device="cpu")
     assert [s["loss"] for s in train(cfg).steps] == [s["loss"] for s in train(cfg).steps]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_graph_path_bookkeeping_matches_the_eager_loop(optimizer):
+    """The CUDA-graph step's device-side batching, counters and blocks, run uncaptured on the CPU."""
+    cfg = RunConfig(optimizer=optimizer, train_subset=6000, batch_size=100, epochs=2, log_every=7,
+                    probe_every=40, device="cpu")
+    eager = train(cfg, use_graphs=False)
+    emulated = train(cfg, use_graphs="emulate")
+    assert emulated.status == "finished" and "unavailable" not in emulated.device_note
+    assert [s["step"] for s in emulated.steps] == [s["step"] for s in eager.steps]
+    assert [s["loss"] for s in emulated.steps] == pytest.approx([s["loss"] for s in eager.steps], abs=1e-4)
+    got = [g for s in emulated.steps for g in s["grad_norms"]]
+    want = [g for s in eager.steps for g in s["grad_norms"]]
+    assert got == pytest.approx(want, rel=1e-3)
+    for a, b in zip(emulated.epochs, eager.epochs):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], abs=1e-4)
+        assert a["train_acc"] == pytest.approx(b["train_acc"], abs=1e-3)
+        assert a["test_acc"] == pytest.approx(b["test_acc"], abs=2e-3)
