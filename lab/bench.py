@@ -64,7 +64,7 @@ def lesson_reference_loop(root: str, device: str, epochs: int) -> list[float]:
             cost.backward()
             optimizer.step()
             avg_cost += cost / total_batch
-        print('Epoch:', '%04d' % (epoch + 1), 'cost =', '{:.9f}'.format(avg_cost))
+        print('Epoch:', '%04d' % (epoch + 1), 'cost =', '{:.9f}'.format(avg_cost))  # noqa: UP031, UP032 - the lesson's line
         if device == "cuda":
             torch.cuda.synchronize()
         seconds.append(time.perf_counter() - start)

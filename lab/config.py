@@ -171,6 +171,8 @@ def parse_field(name: str, raw: str) -> Any:
         return None
     kind = NUMERIC_BOUNDS[name][0]
     value = float(raw)
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
     if kind is int:
         if value != int(value):
             raise ValueError("expected a whole number")

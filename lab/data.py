@@ -113,7 +113,8 @@ def _load_uncached(directory: Path) -> Mnist:
         arrays[stem] = parse_idx(read_verified(directory, stem), stem)
     for split, n in COUNTS.items():
         if len(arrays[f"{split}-images-idx3-ubyte"]) != n:
-            raise DataError(f"{split} set has {len(arrays[f'{split}-images-idx3-ubyte'])} images, expected {n}")
+            found = len(arrays[f"{split}-images-idx3-ubyte"])
+            raise DataError(f"{split} set has {found} images, expected {n}")
 
     def images(stem: str) -> torch.Tensor:
         return torch.from_numpy(arrays[stem].reshape(-1, 784).copy())

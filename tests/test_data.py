@@ -15,7 +15,8 @@ def test_bundled_mnist_is_the_real_dataset(mnist):
     # Published facts of MNIST: first training label is 5, first test label is 7,
     # and the class counts of the test set.
     assert int(mnist.train_labels[0]) == 5 and int(mnist.test_labels[0]) == 7
-    assert torch.bincount(mnist.test_labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    test_counts = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert torch.bincount(mnist.test_labels).tolist() == test_counts
 
 
 def test_loaded_once_per_process(mnist):

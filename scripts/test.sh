@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Debian's Chromium, a virtual environment with the pinned
+# packages) and run the whole suite: unit, AppTest and real-browser tests. Extra args go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q chromium
+fi
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+exec "$VENV/bin/python" -m pytest "$@"
