@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -13,8 +13,7 @@ import torch.nn.functional as F
 from lab.augment import random_affine
 from lab.config import RunConfig
 from lab.data import Mnist, load_mnist, to_float
-from lab.events import (ActivationsProbed, EpochEnded, Event, RunEnded, RunRecord, RunStarted,
-                        StepsLogged)
+from lab.events import ActivationsProbed, EpochEnded, Event, RunEnded, RunRecord, RunStarted, StepsLogged
 from lab.models import build_from_config, layer_names, plain_state_dict
 from lab.optim import OPTIMIZERS, make_model_optimizer
 from lab.probes import activation_stats, grad_norms
