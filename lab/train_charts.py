@@ -1,0 +1,218 @@
+"""Plotly figures of a run (loss, accuracy, gradient norms, saturation) and of several runs compared."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+from plotly.colors import qualitative, sample_colorscale
+
+from lab.events import RunRecord
+from lab.i18n import t
+
+HEIGHT = 340  # readable on a projector, two charts side by side
+FONT_SIZE = 15
+MAX_POINTS = 1500  # per line: more points than pixels only slow the live redraw
+
+
+def _c(key: str, lang: str) -> str:
+    """A chart string from the catalogue."""
+    return t(f"train.chart.{key}", lang)
+
+
+def _finite(value: float | None) -> float | None:
+    """The value, or None where Plotly could not draw it (NaN, infinity)."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _positive(value: float | None) -> float | None:
+    """The value, or None where a log axis could not draw it (zero, negative, non-finite)."""
+    value = _finite(value)
+    return value if value is not None and value > 0 else None
+
+
+def smooth(values: Sequence[float | None], weight: float = 0.9) -> list[float | None]:
+    """Bias-corrected exponential moving average (TensorBoard's); gaps stay gaps."""
+    out: list[float | None] = []
+    avg, norm = 0.0, 0.0
+    for value in values:
+        value = _finite(value)
+        if value is None:
+            out.append(None)
+            continue
+        avg = weight * avg + (1 - weight) * value
+        norm = weight * norm + (1 - weight)
+        out.append(avg / norm)
+    return out
+
+
+def _thin(items: Sequence) -> list:
+    """Every k-th item (and the last) so that at most about MAX_POINTS remain."""
+    stride = math.ceil(len(items) / MAX_POINTS) if items else 1
+    kept = list(items[::stride])
+    if items and kept[-1] is not items[-1]:
+        kept.append(items[-1])
+    return kept
+
+
+def _figure(meta: str, title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
+    """An empty figure with the app's look; meta names it for tests and the browser."""
+    fig = go.Figure()
+    fig.update_layout(meta=meta, title=dict(text=title), height=HEIGHT, template="plotly_white",
+                      font=dict(size=FONT_SIZE), margin=dict(l=60, r=20, t=50, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+                      uirevision=meta)  # keep the user's zoom across live redraws
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear")
+    return fig
+
+
+def _note(fig: go.Figure, text: str) -> go.Figure:
+    """Write a centred note on an empty chart."""
+    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                       font=dict(size=FONT_SIZE + 2, color="#777"))
+    return fig
+
+
+def layer_colors(n: int) -> list[str]:
+    """One colour per layer, dark at the input and bright at the output."""
+    return sample_colorscale("Plasma", [i / max(1, n - 1) * 0.85 for i in range(n)])
+
+
+def loss_step_figure(record: RunRecord, lang: str = "en") -> go.Figure:
+    """Training loss at every logged step: raw (faint) and smoothed (bold)."""
+    fig = _figure("loss-step", _c("loss_step", lang), _c("step", lang), _c("loss", lang))
+    if not record.steps:
+        return _note(fig, _c("waiting", lang))
+    losses = [_finite(s["loss"]) for s in record.steps]
+    points = _thin(list(zip([s["step"] for s in record.steps], losses, smooth(losses), strict=True)))
+    steps, raw, smoothed = (list(column) for column in zip(*points, strict=True))
+    fig.add_scatter(x=steps, y=raw, mode="lines", name=_c("raw", lang),
+                    line=dict(width=1, color="#e4572e"), opacity=0.35)
+    fig.add_scatter(x=steps, y=smoothed, mode="lines", name=_c("smoothed", lang),
+                    line=dict(width=3, color="#e4572e"))
+    return fig
+
+
+def epoch_loss_figure(record: RunRecord, lang: str = "en") -> go.Figure:
+    """Mean training loss of each finished epoch."""
+    fig = _figure("loss-epoch", _c("loss_epoch", lang), _c("epoch", lang), _c("loss", lang))
+    if not record.epochs:
+        return _note(fig, _c("waiting_epoch", lang))
+    epochs = [e["epoch"] for e in record.epochs]
+    fig.add_scatter(x=epochs, y=[_finite(e["train_loss"]) for e in record.epochs], mode="lines+markers",
+                    name=_c("train", lang), line=dict(width=3, color="#e4572e"))
+    fig.update_xaxes(dtick=1)
+    return fig
+
+
+def accuracy_figure(record: RunRecord, lang: str = "en") -> go.Figure:
+    """Train and test accuracy of each finished epoch, in percent."""
+    fig = _figure("accuracy", _c("accuracy", lang), _c("epoch", lang), _c("accuracy_pct", lang))
+    if not record.epochs:
+        return _note(fig, _c("waiting_epoch", lang))
+    epochs = [e["epoch"] for e in record.epochs]
+    for key, name, color in (("train_acc", "train", "#e4572e"), ("test_acc", "test", "#2e86ab")):
+        fig.add_scatter(x=epochs, y=[100 * e[key] for e in record.epochs], mode="lines+markers",
+                        name=_c(name, lang), line=dict(width=3, color=color))
+    fig.update_xaxes(dtick=1)
+    return fig
+
+
+def grad_norm_figure(record: RunRecord, lang: str = "en") -> go.Figure:
+    """Each layer's weight-gradient norm per logged step, on a log scale."""
+    fig = _figure("grad-lines", _c("grad_lines", lang), _c("step", lang),
+                  _c("grad_norm", lang), log_y=True)
+    if not record.steps:
+        return _note(fig, _c("waiting", lang))
+    logged = _thin(record.steps)
+    steps = [s["step"] for s in logged]
+    for i, (name, color) in enumerate(zip(record.layers, layer_colors(len(record.layers)), strict=True)):
+        fig.add_scatter(x=steps, y=[_positive(s["grad_norms"][i]) for s in logged], mode="lines",
+                        name=name, line=dict(width=2, color=color))
+    return fig
+
+
+def grad_heatmap(record: RunRecord, lang: str = "en") -> go.Figure:
+    """Layer x step heatmap of log10 gradient norms: a vanishing gradient is a dark band at the input."""
+    fig = _figure("grad-heatmap", _c("grad_heatmap", lang), _c("step", lang), _c("layer", lang))
+    if not record.steps:
+        return _note(fig, _c("waiting", lang))
+    logged = _thin(record.steps)
+    steps = [s["step"] for s in logged]
+    # z: (layers, logged steps), output layer on top so the input sits at the bottom of the chart
+    z = [[math.log10(v) if (v := _positive(s["grad_norms"][i])) else None for s in logged]
+         for i in range(len(record.layers))]
+    fig.add_heatmap(x=steps, y=record.layers, z=z, colorscale="Viridis",
+                    colorbar=dict(title=dict(text="log₁₀ ‖∇W‖")), hoverongaps=False)
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=record.layers)
+    return fig
+
+
+def saturation_figure(record: RunRecord, lang: str = "en") -> go.Figure:
+    """Per hidden layer: % of saturated unit-samples (solid) and % of dead units (dashed)."""
+    fig = _figure("saturation", _c("saturation", lang), _c("step", lang), _c("percent", lang))
+    if not record.hidden_layers:
+        return _note(fig, _c("no_hidden", lang))
+    if not record.activations:
+        return _note(fig, _c("waiting", lang))
+    steps = [a["step"] for a in record.activations]
+    colors = layer_colors(len(record.layers))
+    for i, name in enumerate(record.hidden_layers):
+        for key, dash, label in (("saturated", "solid", "saturated"), ("dead", "dash", "dead")):
+            fig.add_scatter(x=steps, y=[100 * a[key][i] for a in record.activations], mode="lines+markers",
+                            name=f"{name} {_c(label, lang)}", line=dict(width=2, dash=dash, color=colors[i]))
+    fig.update_yaxes(range=[-2, 102])
+    return fig
+
+
+def run_figures(record: RunRecord, lang: str = "en") -> dict[str, go.Figure]:
+    """Every chart of one run, by meta name."""
+    builders = (loss_step_figure, accuracy_figure, grad_norm_figure, grad_heatmap, saturation_figure,
+                epoch_loss_figure)
+    return {fig.layout.meta: fig for fig in (b(record, lang) for b in builders)}
+
+
+Runs = Sequence[tuple[str, RunRecord]]  # (label, record) of each run to overlay
+
+
+def _run_color(i: int) -> str:
+    """A distinct colour per compared run."""
+    palette = qualitative.D3
+    return palette[i % len(palette)]
+
+
+def compare_loss_figure(runs: Runs, lang: str = "en") -> go.Figure:
+    """Smoothed training loss of several runs against the step."""
+    fig = _figure("compare-loss", _c("compare_loss", lang), _c("step", lang), _c("loss", lang))
+    for i, (label, record) in enumerate(runs):
+        smoothed = smooth([s["loss"] for s in record.steps])
+        points = _thin(list(zip([s["step"] for s in record.steps], smoothed, strict=True)))
+        fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines", name=label,
+                        line=dict(width=3, color=_run_color(i)))
+    return fig if runs else _note(fig, _c("pick_runs", lang))
+
+
+def compare_accuracy_figure(runs: Runs, lang: str = "en") -> go.Figure:
+    """Test accuracy per epoch of several runs."""
+    fig = _figure("compare-accuracy", _c("compare_accuracy", lang), _c("epoch", lang),
+                  _c("accuracy_pct", lang))
+    for i, (label, record) in enumerate(runs):
+        fig.add_scatter(x=[e["epoch"] for e in record.epochs], y=[100 * e["test_acc"] for e in record.epochs],
+                        mode="lines+markers", name=label, line=dict(width=3, color=_run_color(i)))
+    fig.update_xaxes(dtick=1)
+    return fig if runs else _note(fig, _c("pick_runs", lang))
+
+
+def compare_grad_figure(runs: Runs, lang: str = "en") -> go.Figure:
+    """Each run's gradient norm by layer at its last logged step (input on the left), log scale."""
+    fig = _figure("compare-grad", _c("compare_grad", lang), _c("layer", lang),
+                  _c("grad_norm", lang), log_y=True)
+    for i, (label, record) in enumerate(runs):
+        if record.steps:
+            fig.add_scatter(x=record.layers, y=[_positive(v) for v in record.steps[-1]["grad_norms"]],
+                            mode="lines+markers", name=label, line=dict(width=3, color=_run_color(i)),
+                            marker=dict(size=10))
+    fig.update_xaxes(type="category")
+    return fig if runs else _note(fig, _c("pick_runs", lang))

@@ -1,0 +1,66 @@
+"""The Train page in a real browser: the loss chart grows live, Stop works, the run joins the history."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.modelfile import load_model_bytes
+from tests.conftest import SCREENSHOTS, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+# About 120 steps per epoch: long enough to watch (and to stop), short per step on 2 cores.
+RUN_QUERY = "lang=en&train_subset=12000&epochs=20&log_every=2"
+POINTS_JS = """(meta) => {
+  const el = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.layout && p.layout.meta === meta);
+  return el && el.data && el.data[0] && el.data[0].x ? el.data[0].x.length : 0;
+}"""
+
+
+def loss_points(page) -> int:
+    """How many steps the live loss chart plots right now."""
+    return page.evaluate(POINTS_JS, "loss-step")
+
+
+def test_live_training_stop_and_history(app_url, page):
+    # Open the app at its root first: on a fresh server a first request for /train would run
+    # pages/train.py in Streamlit's legacy pages-folder mode, without app.py (see the report).
+    page.goto(f"{app_url}/?lang=en")
+    wait_for_app(page)
+    page.get_by_role("link", name="Train").first.wait_for()
+    page.goto(f"{app_url}/train?{RUN_QUERY}")
+    wait_for_app(page)
+    page.get_by_role("button", name="▶ Train").wait_for()
+    page.get_by_role("button", name="▶ Train").click()
+    progress = page.locator("[data-testid='stProgress']").first
+    progress.wait_for()
+    page.wait_for_function(f"() => ({POINTS_JS})('loss-step') > 0", timeout=60_000)
+    first = loss_points(page)
+    page.wait_for_function(f"() => ({POINTS_JS})('loss-step') > {first}", timeout=60_000)
+    assert progress.is_visible()  # it grew while the run was still going
+    assert "epoch" in progress.inner_text() and "step" in progress.inner_text()
+    page.wait_for_function(f"() => ({POINTS_JS})('grad-heatmap') > 0")
+    page.wait_for_timeout(1500)  # let the other charts catch up for the README picture
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "train.png"))
+
+    # The run keeps training while the student looks at another page.
+    page.get_by_role("link", name="Home").first.click()
+    wait_for_app(page)
+    before = loss_points(page)  # 0: no chart on the home page
+    page.get_by_role("link", name="Train").first.click()
+    page.locator("[data-testid='stProgress']").first.wait_for()
+    page.wait_for_function(f"() => ({POINTS_JS})('loss-step') > {max(before, first)}", timeout=60_000)
+
+    page.get_by_role("button", name="■ Stop").click()
+    page.get_by_text("Stopped at step").wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stProgress']").count() == 0
+    page.get_by_role("heading", name="Run history").wait_for()
+    assert page.get_by_text("#1 relu · adam 0.001 · 2×256").count() >= 1
+    assert page.get_by_role("button", name="■ Stop").is_disabled()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="⬇ Trained model (.pt)").click()
+    blob = open(download_info.value.path(), "rb").read()
+    model, meta = load_model_bytes(blob)  # torch.load(weights_only=True) inside
+    assert meta["label"].startswith("#1 relu") and model.fc1.out_features == 256

@@ -1,0 +1,209 @@
+"""The Train page under AppTest: renders, presets, a tiny run into the history, bad URLs, tab close."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.runtime.caching import clear_session_resource_cache
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from lab.config import PRESETS, RunConfig
+from lab.models import build_from_config, model_from_state_dict, plain_state_dict
+from lab.train_form import (
+    PRESET_MENU,
+    WIDTHS,
+    config_from_widgets,
+    format_seconds,
+    incoming_config,
+    preset_configs,
+    widget_values,
+    with_value,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSION_ID = "test session id"  # AppTest runs every script with this session id
+TINY = {"train_subset": "300", "epochs": "1", "depth": "1", "width": "32"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_session():
+    """Release the session-scoped runs before and after each test, as a closed tab would."""
+    clear_session_resource_cache(SESSION_ID)
+    yield
+    clear_session_resource_cache(SESSION_ID)
+
+
+def train_page(query: dict[str, str] | None = None, lang: str = "en") -> AppTest:
+    """The Train page run once, directly, with these query params."""
+    at = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=60)
+    at.session_state["lang"] = lang
+    at.query_params.update(query or {})
+    return at.run()
+
+
+def wait_for_history(at: AppTest, rows: int = 1, timeout: float = 120) -> AppTest:
+    """Rerun (AppTest does not fire run_every) until the history table has this many rows."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if at.dataframe and len(at.dataframe[0].value) >= rows:
+            return at
+        time.sleep(0.3)
+    pytest.fail("the run never reached the history")
+
+
+def widget_config(at: AppTest) -> dict:
+    """The main controls' values."""
+    return {"activation": at.selectbox(key="train_w_activation").value,
+            "optimizer": at.selectbox(key="train_w_optimizer").value,
+            "depth": at.slider(key="train_w_depth").value,
+            "width": at.select_slider(key="train_w_width").value,
+            "init": at.selectbox(key="train_w_init").value,
+            "epochs": at.number_input(key="train_w_epochs").value,
+            "seed": at.number_input(key="train_w_seed").value}
+
+
+def expected(config: RunConfig) -> dict:
+    """widget_config() of a RunConfig."""
+    return {k: getattr(config, k) for k in ("activation", "optimizer", "depth", "width", "init", "epochs",
+                                            "seed")}
+
+
+def test_default_page_renders_under_the_router(monkeypatch):
+    original = PagesManager.__init__
+
+    def through_app_py(self, *args, **kwargs):
+        """As on a warm server: st.navigation in app.py routes (not the legacy pages/ folder mode)."""
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", through_app_py)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert "lang_switch" in [getattr(e, "key", None) for e in at.sidebar]  # app.py's switch: routed
+    assert at.title[0].value == "Train a network on MNIST"
+    assert widget_config(at) == expected(RunConfig())
+    assert at.button(key="train_start").label == "▶ Train" and at.button(key="train_stop").disabled
+    assert not at.warning and "No run yet" in at.info[0].value
+    assert "torch.optim.Adam(model.parameters(), lr=learning_rate)" in at.code[0].value
+
+
+def test_korean_page_renders():
+    at = train_page(lang="ko")
+    assert not at.exception and at.title[0].value == "MNIST로 신경망 학습하기"
+    assert at.button(key="train_start").label == "▶ 학습"
+
+
+@pytest.mark.parametrize("name", PRESET_MENU)
+def test_each_preset_from_the_url_renders_and_fills_the_controls(name):
+    at = train_page({"preset": name})
+    assert not at.exception and not at.warning
+    assert widget_config(at) == expected(preset_configs(name)[0])
+    assert "preset" not in at.query_params  # replaced by the preset's own config keys
+    assert RunConfig.from_query({k: v for k, v in at.query_params.items() if k != "lang"})[0] == \
+        preset_configs(name)[0]
+
+
+@pytest.mark.parametrize("name", ["lesson-softmax", "lesson-nn"])
+def test_lesson_preset_buttons_load_the_lesson_config(name):
+    at = train_page()
+    at.button(key=f"train_preset_{name}").click().run()
+    assert not at.exception
+    assert widget_config(at) == expected(PRESETS[name])
+    assert not at.session_state["trained_models"]  # loading a preset trains nothing
+
+
+def test_comparison_preset_button_queues_a_paired_run_per_config():
+    at = train_page()
+    at.button(key="train_preset_vanishing").click().run()
+    assert not at.exception
+    sources = list(at.session_state["trained_models"].values())
+    assert [s.config for s in sources] == preset_configs("vanishing")
+    assert sources[0].config.seed == sources[1].config.seed
+    # The ReLU run still waits, so its weights are its initial ones: the sigmoid net's, exactly.
+    sigmoid_start = plain_state_dict(build_from_config(PRESETS["vanishing-sigmoid"]))
+    relu_now = sources[1].snapshot()
+    assert sources[1].live and all(torch.equal(relu_now[k], sigmoid_start[k]) for k in sigmoid_start)
+    assert len(at.get("progress")) == 2  # one training, one waiting its turn
+
+
+def test_a_tiny_run_joins_the_history_with_its_metrics():
+    at = train_page(TINY)
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    wait_for_history(at)
+    table = at.dataframe[0].value
+    row = table.iloc[0]
+    assert row["Status"] == "finished" and row["Steps"] == 3 and row["Hidden layers"] == 1
+    assert 0.0 < row["Test acc."] <= 1.0 and row["Final loss"] > 0
+    assert "Finished after 3 steps" in at.success[0].value
+    (label, source), = at.session_state["trained_models"].items()
+    assert label == row["Run"] and not source.live
+    model = model_from_state_dict(source.snapshot(), source.config.activation)
+    assert model.fc1.out_features == 32
+    assert at.button(key="train_stop").disabled
+    assert len(at.get("plotly_chart")) >= 6 + 3  # the run's charts and the comparison overlays
+
+
+def test_a_tampered_url_falls_back_to_defaults_with_a_notice():
+    at = train_page({"depth": "99", "activation": "banana", "lr": "abc", "o.momentum": "5"})
+    assert not at.exception
+    notices = " ".join(w.value for w in at.warning)
+    for key in ("depth", "activation", "lr", "momentum"):
+        assert key in notices
+    assert widget_config(at) == expected(RunConfig())
+    assert "depth" not in at.query_params and "activation" not in at.query_params
+
+
+def test_a_diverged_run_is_shown_with_its_step_and_a_hint():
+    at = train_page({"optimizer": "sgd", "lr": "10000", "init": "normal", "train_subset": "1000",
+                     "epochs": "1", "width": "64"})
+    at.button(key="train_start").click().run()
+    wait_for_history(at)
+    assert at.dataframe[0].value.iloc[0]["Status"] == "diverged"
+    message = at.error[0].value
+    assert "diverged at step" in message and "Lower the learning rate (try 1000)" in message
+    assert not at.exception
+
+
+def test_closing_the_tab_ends_its_worker():
+    at = train_page()  # the default config trains for minutes: only the release can end it soon
+    at.button(key="train_start").click().run()
+    (source,) = at.session_state["trained_models"].values()
+    assert source.live
+    clear_session_resource_cache(SESSION_ID)  # what Streamlit does when the session disconnects
+    deadline = time.monotonic() + 30
+    while source.live and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not source.live, "the worker outlived its session"
+
+
+def test_url_logic_without_streamlit():
+    config, notices, preset = incoming_config({"preset": "nope", "lang": "ko"}, None, cuda=False)
+    assert config is None and preset is None and "preset='nope' ignored" in notices[0]
+    config, notices, _ = incoming_config({"device": "cuda", "depth": "3"}, None, cuda=False)
+    assert config.device == "auto" and config.depth == 3 and "no CUDA" in notices[0]
+    current = RunConfig(depth=4)
+    assert incoming_config(current.to_query(), current, cuda=False) == (None, [], None)  # our own URL
+    assert incoming_config({"lang": "en"}, current, cuda=False) == (None, [], None)  # no config: keep it
+    config, _, preset = incoming_config({"preset": "vanishing-relu"}, current, cuda=False)
+    assert config == PRESETS["vanishing-relu"] and preset == "vanishing-relu"
+
+
+def test_widgets_round_trip_every_config_field():
+    config = RunConfig(activation="leaky_relu", leaky_slope=0.2, optimizer="rmsprop", lr=0.005,
+                       opt_params={"momentum": 0.5, "centered": True}, depth=3, width=100, init="xavier",
+                       batch_size=64, epochs=4, seed=3, train_subset=6000, augment=True, log_every=5)
+    assert config_from_widgets(widget_values(config), RunConfig()) == config
+    default_lr = config_from_widgets({**widget_values(config), "default_lr": True}, RunConfig())
+    assert default_lr.lr is None and default_lr.effective_lr == 1e-3
+    assert with_value(WIDTHS, 100) == [16, 32, 64, 100, 128, 256, 512, 1024]
+    assert [format_seconds(s) for s in (4.4, 65, 3725)] == ["4 s", "1:05", "1:02:05"]
