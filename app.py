@@ -4,29 +4,38 @@ import streamlit as st
 
 from lab.i18n import LANG_NAMES, LANGS, pick_language, t
 
-st.set_page_config(page_title="ReLU Lab", page_icon="📈", layout="wide")
+st.set_page_config(page_title="ReLU Lab", page_icon=":material/show_chart:", layout="wide")
 
-# Language: ?lang= wins, then what this session chose, then the browser's locale.
-if "lang" not in st.session_state:
-    st.session_state.lang = pick_language(st.query_params.get("lang"), st.context.locale)
-elif st.query_params.get("lang") in LANGS:
-    st.session_state.lang = st.query_params["lang"]
-lang = st.session_state.lang
 
+def current_language() -> str:
+    """?lang= wins, then what this session chose, then the browser's locale (first visit)."""
+    query = st.query_params.get("lang")
+    if query in LANGS:
+        st.session_state.lang = query
+    elif st.session_state.get("lang") not in LANGS:
+        st.session_state.lang = pick_language(None, st.context.locale)
+    return st.session_state.lang
+
+
+def switch_language() -> None:
+    """The switch's callback: remember the choice and keep it in the URL."""
+    st.session_state.lang = st.session_state.lang_switch
+    st.query_params["lang"] = st.session_state.lang_switch
+
+
+lang = current_language()
+st.query_params["lang"] = lang  # page links drop query params; the language stays in the URL
+st.session_state.lang_switch = lang  # the switch shows the language even when ?lang= changed it
+
+# (page file and url path, icon); Material icons ship with Streamlit, so no emoji font is needed.
+PAGE_FILES = (("home", ":material/home:"), ("train", ":material/model_training:"),
+              ("draw", ":material/draw:"), ("activations", ":material/show_chart:"),
+              ("optimizers", ":material/explore:"))
+PAGES = [st.Page(f"pages/{name}.py", title=t(f"nav.{name}", lang), icon=icon, url_path=name,
+                 default=name == "home") for name, icon in PAGE_FILES]
+page = st.navigation(PAGES)
 with st.sidebar:
-    chosen = st.segmented_control(t("lang.label", lang), LANGS, default=lang,
-                                  format_func=LANG_NAMES.get, key="lang_switch")
-    if chosen and chosen != lang:
-        st.session_state.lang = chosen
-        st.query_params["lang"] = chosen
-        st.rerun()
-st.query_params["lang"] = lang
-
-PAGES = [
-    st.Page("pages/home.py", title=t("nav.home", lang), icon="🏠", url_path="home", default=True),
-    st.Page("pages/train.py", title=t("nav.train", lang), icon="🏋️", url_path="train"),
-    st.Page("pages/draw.py", title=t("nav.draw", lang), icon="✏️", url_path="draw"),
-    st.Page("pages/activations.py", title=t("nav.activations", lang), icon="📉", url_path="activations"),
-    st.Page("pages/optimizers.py", title=t("nav.optimizers", lang), icon="🧭", url_path="optimizers"),
-]
-st.navigation(PAGES).run()
+    st.segmented_control(t("lang.label", lang), LANGS, format_func=LANG_NAMES.get, key="lang_switch",
+                         required=True, on_change=switch_language)
+st.set_page_config(page_title=f"{page.title} · {t('app.title', lang)}")
+page.run()

@@ -1,7 +1,53 @@
-"""The home page (placeholder until its issue lands)."""
+"""The home page: the lesson's story, the forward/backward diagram, presets and a card per page."""
 
 import streamlit as st
 
+from lab.family_tree import backprop_figure
 from lab.i18n import t
 
-st.title(t("nav.home", st.session_state.get("lang", "en")))
+lang = st.session_state.get("lang", "en")
+
+st.title(t("home.title", lang))
+st.markdown(t("home.lead", lang))
+
+story, diagram = st.columns([1, 1], gap="large")
+with story:
+    st.subheader(t("home.story.title", lang))
+    st.markdown(t("home.story", lang))
+with diagram:
+    st.subheader(t("home.diagram.title", lang))
+    st.plotly_chart(backprop_figure(lang), key="backprop_fig", theme=None,
+                    config={"displayModeBar": False})
+    st.caption(t("home.diagram.caption", lang))
+
+relu, optim = st.columns(2, gap="large")
+with relu:
+    st.subheader(t("home.relu.title", lang))
+    st.markdown(t("home.relu", lang))
+with optim:
+    st.subheader(t("home.optim.title", lang))
+    st.markdown(t("home.optim", lang))
+
+# The lesson's two MNIST experiments, one click away on the Train page.
+st.subheader(t("home.results.title", lang))
+st.markdown(t("home.results", lang))
+for column, preset, accuracy in zip(st.columns(2, gap="large"), ("lesson-softmax", "lesson-nn"),
+                                    ("89.0%", "94.9%"), strict=True):
+    with column.container(border=True):
+        st.metric(t(f"home.preset.{preset}.name", lang), accuracy, help=t("home.results.help", lang))
+        st.caption(t(f"home.preset.{preset}.what", lang))
+        st.page_link("pages/train.py", label=t(f"home.preset.{preset}.go", lang),
+                     icon=":material/play_arrow:", query_params={"preset": preset, "lang": lang})
+
+st.subheader(t("home.next.title", lang))
+CARDS = (("train", ":material/model_training:"), ("draw", ":material/draw:"),
+         ("activations", ":material/show_chart:"), ("optimizers", ":material/explore:"))
+for column, (key, icon) in zip(st.columns(len(CARDS)), CARDS, strict=True):
+    with column.container(border=True, height="stretch"):
+        st.markdown(f"#### {icon} {t(f'nav.{key}', lang)}")
+        st.markdown(t(f"home.card.{key}", lang))
+        st.page_link(f"pages/{key}.py", label=t("home.card.open", lang, page=t(f"nav.{key}", lang)),
+                     icon=":material/arrow_forward:", query_params={"lang": lang})
+
+with st.expander(t("home.code.title", lang)):
+    st.code(t("home.code", lang), language="python")
