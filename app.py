@@ -31,7 +31,7 @@ st.session_state.lang_switch = lang  # the switch shows the language even when ?
 PAGE_FILES = (("home", ":material/home:"), ("train", ":material/model_training:"),
               ("draw", ":material/draw:"), ("activations", ":material/show_chart:"),
               ("optimizers", ":material/explore:"))
-PAGES = [st.Page(f"pages/{name}.py", title=t(f"nav.{name}", lang), icon=icon, url_path=name,
+PAGES = [st.Page(f"views/{name}.py", title=t(f"nav.{name}", lang), icon=icon, url_path=name,
                  default=name == "home") for name, icon in PAGE_FILES]
 page = st.navigation(PAGES)
 with st.sidebar:

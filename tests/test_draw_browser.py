@@ -19,8 +19,7 @@ INK_JS = """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.he
 
 def open_draw_page(page, app_url):
     """Open the app, follow the sidebar's Draw link, wait for the canvas."""
-    # Through the router (app.py), as a visitor does: until some session has run app.py, a
-    # direct /draw link runs pages/draw.py as a legacy pages/ page without the router.
+    # Through the home page and the sidebar link, as a visitor does.
     page.goto(f"{app_url}/?lang=en")
     wait_for_app(page)
     page.locator("[data-testid='stSidebarNav'] a", has_text="Draw").click()

@@ -17,7 +17,7 @@ from lab.models import build_mlp, plain_state_dict
 from lab.worker import ModelSource
 from tests.conftest import ROOT
 
-PAGE = str(ROOT / "pages" / "draw.py")
+PAGE = str(ROOT / "views" / "draw.py")
 PT_MIME = "application/octet-stream"
 CANVAS_KEY = "draw_canvas_0"  # the first canvas; Clear mounts draw_canvas_1
 

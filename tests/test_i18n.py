@@ -68,7 +68,7 @@ def test_korean_catalogue_is_written_in_korean(module):
 
 
 def test_every_literal_key_used_in_the_app_exists():
-    files = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "lab").rglob("*.py"))]
+    files = [ROOT / "app.py", *sorted((ROOT / "views").glob("*.py")), *sorted((ROOT / "lab").rglob("*.py"))]
     used = {(path.name, key) for path in files for key in LITERAL_KEY.findall(path.read_text("utf-8"))}
     assert used, "the scan found no t() calls at all"
     missing = sorted((name, key) for name, key in used if key not in CATALOGUES["en"])

@@ -16,7 +16,8 @@ PLOTLY = "[data-testid='stPlotlyChart'] .main-svg"
 LESSONS = {
     "home": ("nav.home", "home.title", ("diag.input",), 1900),
     "activations": ("nav.activations", "act.title", ("act.name.sigmoid", "act.chain.left"), 2000),
-    "optimizers": ("nav.optimizers", "opt.title", ("race.minimum", "race.gap", "tree.branch.step_size"), 3300),
+    "optimizers": ("nav.optimizers", "opt.title", ("race.minimum", "race.gap", "tree.branch.step_size"),
+                   3300),
 }
 
 
@@ -67,9 +68,6 @@ def check_lesson(app_url, pg, name, nav_key, title_key, chart_texts) -> None:
     assert pg.locator("[data-testid='stException']").count() == 0
 
 
-@pytest.mark.xfail(strict=True, reason="pages/ next to app.py: Streamlit's pages-directory mode runs a "
-                   "deep-linked page without app.py until the first st.navigation call; fixed by "
-                   "renaming pages/ (reported to the lead)")
 def test_a_deep_link_on_a_fresh_server_goes_through_the_router(browser):
     proc, url = start_streamlit()
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")

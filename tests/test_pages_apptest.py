@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
 
 from lab.i18n import t
@@ -14,23 +13,6 @@ PAGES = ("home", "train", "draw", "activations", "optimizers")
 TIMEOUT = 180
 # The h1 of the pages this suite knows; Train and Draw are checked by their navigation title.
 TITLES = {"home": "home.title", "activations": "act.title", "optimizers": "opt.title"}
-
-
-@pytest.fixture(autouse=True)
-def router_runs_every_time(monkeypatch):
-    """Make every AppTest run go through app.py's st.navigation, as a warm server does."""
-    # AppTest resets PagesManager.uses_pages_directory before each run, and because the repo has
-    # a pages/ folder each run would otherwise take Streamlit's old pages-directory path, which
-    # runs a switched-to page without app.py (no language, no switch). A real server takes that
-    # path only until the first st.navigation call (test_lessons_browser shows it; renaming
-    # pages/ fixes both).
-    original = pages_manager.PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        pages_manager.PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(pages_manager.PagesManager, "__init__", init)
 
 
 def open_app(lang: str | None = None, locale: str | None = None) -> AppTest:
@@ -50,7 +32,7 @@ def navigation(at: AppTest) -> list[str]:
 
 def show(at: AppTest, page: str) -> AppTest:
     """Switch to a page file and run it."""
-    return at.switch_page(f"pages/{page}.py").run()
+    return at.switch_page(f"views/{page}.py").run()
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

@@ -23,8 +23,7 @@ def loss_points(page) -> int:
 
 
 def test_live_training_stop_and_history(app_url, page):
-    # Open the app at its root first: on a fresh server a first request for /train would run
-    # pages/train.py in Streamlit's legacy pages-folder mode, without app.py (see the report).
+    # Open the app at its root first, as a student following the teacher's link does.
     page.goto(f"{app_url}/?lang=en")
     wait_for_app(page)
     page.get_by_role("link", name="Train").first.wait_for()

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import torch
 from streamlit.runtime.caching import clear_session_resource_cache
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from lab.config import PRESETS, RunConfig
@@ -39,7 +38,7 @@ def fresh_session():
 
 def train_page(query: dict[str, str] | None = None, lang: str = "en") -> AppTest:
     """The Train page run once, directly, with these query params."""
-    at = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "views" / "train.py"), default_timeout=60)
     at.session_state["lang"] = lang
     at.query_params.update(query or {})
     return at.run()
@@ -74,19 +73,11 @@ def expected(config: RunConfig) -> dict:
                                             "seed")}
 
 
-def test_default_page_renders_under_the_router(monkeypatch):
-    original = PagesManager.__init__
-
-    def through_app_py(self, *args, **kwargs):
-        """As on a warm server: st.navigation in app.py routes (not the legacy pages/ folder mode)."""
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", through_app_py)
+def test_default_page_renders_under_the_router():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "en"
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     assert "lang_switch" in [getattr(e, "key", None) for e in at.sidebar]  # app.py's switch: routed
     assert at.title[0].value == "Train a network on MNIST"

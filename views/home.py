@@ -36,7 +36,7 @@ for column, preset, accuracy in zip(st.columns(2, gap="large"), ("lesson-softmax
     with column.container(border=True):
         st.metric(t(f"home.preset.{preset}.name", lang), accuracy, help=t("home.results.help", lang))
         st.caption(t(f"home.preset.{preset}.what", lang))
-        st.page_link("pages/train.py", label=t(f"home.preset.{preset}.go", lang),
+        st.page_link("views/train.py", label=t(f"home.preset.{preset}.go", lang),
                      icon=":material/play_arrow:", query_params={"preset": preset, "lang": lang})
 
 st.subheader(t("home.next.title", lang))
@@ -46,7 +46,7 @@ for column, (key, icon) in zip(st.columns(len(CARDS)), CARDS, strict=True):
     with column.container(border=True, height="stretch"):
         st.markdown(f"#### {icon} {t(f'nav.{key}', lang)}")
         st.markdown(t(f"home.card.{key}", lang))
-        st.page_link(f"pages/{key}.py", label=t("home.card.open", lang, page=t(f"nav.{key}", lang)),
+        st.page_link(f"views/{key}.py", label=t("home.card.open", lang, page=t(f"nav.{key}", lang)),
                      icon=":material/arrow_forward:", query_params={"lang": lang})
 
 with st.expander(t("home.code.title", lang)):
