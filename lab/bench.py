@@ -22,8 +22,8 @@ def add_parser(sub) -> None:
     """Register the bench subcommand."""
     p = sub.add_parser("bench", help="time the engine against the lesson's reference loop")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--epochs", type=int, default=2, help="engine epochs per variant (median taken)")
-    p.add_argument("--reference-epochs", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=5, help="rounds: engine epochs per variant (median taken)")
+    p.add_argument("--reference-epochs", type=int, default=3)
     p.add_argument("--json", type=Path, help="also write the figures as JSON")
 
 
@@ -112,20 +112,25 @@ def machine() -> str:
 
 
 def run(args) -> int:
-    """Time every variant in this one process and print a table of seconds per epoch and ratios."""
+    """Time every variant in this one process, interleaved round by round, and print medians."""
     if args.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda but no CUDA GPU is present")
         return 2
-    with tempfile.TemporaryDirectory() as tmp:
-        root = torchvision_root(tmp)
-        rows: dict[str, list[float]] = {}
-        rows["lesson reference loop"] = lesson_reference_loop(root, args.device, args.reference_epochs)
     variants = [("engine, probes on", True, True), ("engine, probes off", False, True)]
     if args.device == "cuda":
         variants.append(("engine, probes on, no CUDA graphs", True, False))
+    rows: dict[str, list[float]] = {"lesson reference loop": []} | {name: [] for name, _, _ in variants}
     engine_epochs(args.device, 1, True)  # warm-up: first-use allocations and kernel loading
-    for name, probes, graphs in variants:
-        rows[name] = engine_epochs(args.device, args.epochs, probes, graphs)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = torchvision_root(tmp)
+        # Round by round (reference, then each engine variant), so that drift in a shared
+        # machine's load hits every variant alike; medians over the rounds are reported.
+        for round_ in range(max(args.epochs, args.reference_epochs)):
+            if round_ < args.reference_epochs:
+                rows["lesson reference loop"] += lesson_reference_loop(root, args.device, 1)
+            if round_ < args.epochs:
+                for name, probes, graphs in variants:
+                    rows[name] += engine_epochs(args.device, 1, probes, graphs)
     median = {name: statistics.median(v) for name, v in rows.items()}
     ref, on, off = median["lesson reference loop"], median["engine, probes on"], median["engine, probes off"]
     print(f"\nmachine: {machine()}\ndevice: {args.device}, batch 100, 784-256-256-10 ReLU, Adam\n")
