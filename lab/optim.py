@@ -58,7 +58,7 @@ OPTIMIZERS: dict[str, OptSpec] = {
         OptSpec("adamax", "Adamax", 2e-3, {**_BETAS, **_WD}, capturable=True),
         OptSpec("asgd", "ASGD", 0.1, {"lambd": Hyper(1e-4, 0.0, 0.1), "alpha": Hyper(0.75, 0.0, 2.0),
                                       **_WD}, capturable=True),
-        OptSpec("lbfgs", "LBFGS", 0.5, {"max_iter": Hyper(4, 1, 50, kind="int"),
+        OptSpec("lbfgs", "LBFGS", 1.0, {"max_iter": Hyper(4, 1, 50, kind="int"),
                                         "history_size": Hyper(10, 1, 100, kind="int")},
                 full_batch=True, needs_closure=True),
         OptSpec("rmsprop", "RMSprop", 1e-3, {"alpha": Hyper(0.99, 0.0, 0.9999),
@@ -131,6 +131,9 @@ def optimizer_kwargs(name: str, lr: float, opt_params: dict[str, Any]) -> dict[s
     if name == "lbfgs":
         values["max_iter"] = int(values["max_iter"])
         values["history_size"] = int(values["history_size"])
+        # On noisy mini-batches a fixed LBFGS step can blow up; a line search keeps each step
+        # from raising the batch's loss.
+        values["line_search_fn"] = "strong_wolfe"
     if name == "sgd" and values.get("nesterov") and values.get("momentum", 0) == 0:
         values["momentum"] = 0.9  # Nesterov needs momentum; torch raises otherwise
     return {"lr": lr, **values}

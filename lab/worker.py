@@ -221,12 +221,14 @@ class TrainJob:
             self.trainer.run()  # never raises: a failure ends as status "failed"
         finally:
             self.queue.done(self)
+            # "done" before the history hears of it: a page that sees the run in the history
+            # must never also see it as still training.
+            self.state = "done"
             if self._on_done is not None and self.started_at is not None:
                 try:
                     self._on_done(self)
                 except Exception:  # noqa: BLE001 - reporting must never kill the worker silently
                     LOG.exception("reporting run %s failed", self.label)
-            self.state = "done"
 
     def stop(self) -> None:
         """Ask the run to end after its current step (or to leave the queue at once)."""

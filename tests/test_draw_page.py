@@ -2,6 +2,8 @@
 
 import base64
 import io
+import os
+import pickle
 
 import numpy as np
 import pytest
@@ -205,3 +207,27 @@ def test_korean(seven):
     at = draw(new_app(lang="ko").run(), seven)
     assert not at.exception
     assert at.title[0].value == "숫자 그리기" and "7입니다" in texts(at.markdown)
+
+
+def test_a_pickle_that_would_run_code_is_refused_when_uploaded_as_a_model(seven, tmp_path):
+    marker = tmp_path / "code-ran"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    for blob in (pickle.dumps(Exploit()), torch_save({"format": "relulab-mlp-1", "state_dict": Exploit()})):
+        at = new_app().run()
+        at.file_uploader(key="draw_model_file").set_value(("evil.pt", blob, PT_MIME))
+        at = draw(at.run(), seven)
+        assert not at.exception
+        assert "refused for safety" in texts(at.error)
+        assert "It is 7" in texts(at.markdown)  # the default model still answers
+    assert not marker.exists(), "the uploaded pickle ran code"
+
+
+def torch_save(obj) -> bytes:
+    """torch.save into bytes."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()

@@ -243,3 +243,11 @@ def test_enlarge_keeps_hard_pixels():
     big = enlarge(img, 196)
     assert big.shape == (196, 196) and big.dtype == np.uint8
     assert big[21:28, 35:42].min() == 255 and big[20, 35] == 0
+
+
+@pytest.mark.parametrize("top,left", [(0, 120), (0, 0), (128, 0), (128, 120)])
+def test_ink_running_off_the_canvas_edge_is_kept_whole(top, left):
+    """A blob touching the border is ink, not uneven lighting to subtract (hypothesis found this)."""
+    steps = preprocess(blob(h=200, w=200, top=top, left=left, bh=72, bw=80))
+    assert steps.cropped.shape == (72, 80) and steps.cropped.min() > 0.99
+    assert steps.scaled.mean() > 0.95
