@@ -177,6 +177,37 @@ def run_figures(record: RunRecord, lang: str = "en") -> dict[str, go.Figure]:
 Runs = Sequence[tuple[str, RunRecord]]  # (label, record) of each run to overlay
 
 
+def live_figures(record: RunRecord, paired: Runs, lang: str = "en") -> dict[str, go.Figure]:
+    """The live view's charts: the run's own, plus "group" overlaying a paired comparison."""
+    figures = run_figures(record, lang)
+    if len(paired) > 1:
+        figures["group"] = compare_loss_figure(paired, lang)
+    return figures
+
+
+def record_version(record: RunRecord) -> tuple:
+    """Changes whenever the record gains an event: the key of its figures."""
+    return id(record), len(record.steps), len(record.epochs), len(record.activations), record.status
+
+
+class FigureMemo:
+    """The live view redraws every second for every tab; rebuild figures only when their data changed.
+
+    Building Plotly figures (validation, deep copies) was most of a busy server's CPU: ten tabs
+    redrawing unchanged charts each second starved the training runs and the page loads.
+    """
+
+    def __init__(self) -> None:
+        self.key: object = None
+        self.value: object = None
+
+    def get(self, key: object, build):
+        """build() the first time and whenever key differs from the last call's."""
+        if key != self.key:
+            self.key, self.value = key, build()
+        return self.value
+
+
 def _run_color(i: int) -> str:
     """A distinct colour per compared run."""
     palette = qualitative.D3

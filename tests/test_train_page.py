@@ -198,3 +198,12 @@ def test_widgets_round_trip_every_config_field():
     assert default_lr.lr is None and default_lr.effective_lr == 1e-3
     assert with_value(WIDTHS, 100) == [16, 32, 64, 100, 128, 256, 512, 1024]
     assert [format_seconds(s) for s in (4.4, 65, 3725)] == ["4 s", "1:05", "1:02:05"]
+
+
+@pytest.mark.parametrize("optimizer,words", [("lbfgs", "full-batch"), ("rprop", "full-batch"),
+                                             ("sparseadam", "embedding-bag")])
+def test_picking_a_quirky_optimizer_explains_its_quirk(optimizer, words):
+    at = train_page({"optimizer": optimizer})
+    assert not at.exception
+    assert any(words in c.value for c in at.caption)
+    assert not any("full-batch" in c.value for c in train_page({"optimizer": "adam"}).caption)

@@ -64,6 +64,8 @@ with st.sidebar:
     opt = st.selectbox(t("train.optimizer", lang), CHOICES["optimizer"], key=W + "optimizer",
                        format_func=lambda name: OPTIMIZERS[name].cls_name)
     spec = OPTIMIZERS[opt]
+    for note in [k for k, on in (("train.full_batch", spec.full_batch), ("train.sparse", spec.sparse)) if on]:
+        st.caption(t(note, lang, name=spec.cls_name))
     for key, value in form.opt_param_values(current, opt).items():
         st.session_state.setdefault(W + key, value)
     use_default = st.toggle(t("train.default_lr", lang, lr=f"{spec.default_lr:g}"), key=W + "default_lr")
@@ -151,11 +153,15 @@ def live_view() -> None:
         getattr(st, end[0])(end[1])
     if record.device_note:
         st.info(t("train.device_note", lang, note=record.device_note))
+    if focus and focus.state == "queued":
+        return  # nothing trained yet: the queue place above is all there is to show
     paired = [(e.label, e.record) for e in entries if group and e.group == group]
     paired += [(j.label, j.view()) for j in jobs if group and j.group == group and j.state == "running"]
-    if len(paired) > 1:
-        st.plotly_chart(charts.compare_loss_figure(paired, lang), key="train_chart_group")
-    figures = charts.run_figures(record, lang)
+    memo = st.session_state.setdefault("train_figure_memo", charts.FigureMemo())
+    figures = memo.get((lang, *map(charts.record_version, [record, *(r for _, r in paired)])),
+                       lambda: charts.live_figures(record, paired, lang))
+    if "group" in figures:
+        st.plotly_chart(figures["group"], key="train_chart_group")
     for row in CHART_ROWS:
         for col, name in zip(st.columns(2), row, strict=True):
             col.plotly_chart(figures[name], key=f"train_chart_{name}")

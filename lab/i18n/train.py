@@ -8,6 +8,11 @@ EN: dict[str, str] = {
     "train.activation": "Activation",
     "train.leaky_slope": "Leaky ReLU slope",
     "train.optimizer": "Optimizer",
+    "train.full_batch": "{name} is a full-batch method: it is designed to see the whole dataset at every "
+                        "step. On mini-batches of 100 it still runs, but noisily; expect less than Adam.",
+    "train.sparse": "SparseAdam only takes sparse gradients, so the first layer is built as an "
+                    "embedding-bag over the lit pixels (the same arithmetic as Linear): SparseAdam "
+                    "trains it, Adam the rest.",
     "train.default_lr": "Optimizer's default learning rate ({lr})",
     "train.lr": "Learning rate",
     "train.opt_settings": "{name} settings",
@@ -126,6 +131,11 @@ KO: dict[str, str] = {
     "train.activation": "활성화 함수",
     "train.leaky_slope": "Leaky ReLU 기울기",
     "train.optimizer": "옵티마이저",
+    "train.full_batch": "{name}은(는) 전체 배치 방식입니다. 매 스텝마다 데이터셋 전체를 보도록 "
+                        "설계되었습니다. 100개씩의 미니배치에서도 돌아가지만 흔들림이 커서 Adam보다 "
+                        "낮은 결과를 예상하세요.",
+    "train.sparse": "SparseAdam은 희소(sparse) 기울기만 받으므로 첫 층을 켜진 픽셀에 대한 embedding-bag으로 "
+                    "만듭니다(Linear와 같은 계산). 첫 층은 SparseAdam이, 나머지 층은 Adam이 학습합니다.",
     "train.default_lr": "옵티마이저 기본 학습률 사용 ({lr})",
     "train.lr": "학습률",
     "train.opt_settings": "{name} 세부 설정",
