@@ -128,13 +128,15 @@ if pending := st.session_state.pop("train_pending", None):
 middle.button(t("train.stop", lang), on_click=runs.stop_all, disabled=not runs.active(), width="stretch",
               key="train_stop")
 live = bool(runs.active())  # while anything is queued or training, the live view ticks
+training = any(j.state == "running" for j in runs.active())  # only waiting: tick slower (shared CPU)
 
 
-@st.fragment(run_every=1.0 if live else None)
+@st.fragment(run_every=(1.0 if training else 3.0) if live else None)
 def live_view() -> None:
     """Progress of this tab's runs and the charts of the one in focus; redrawn every second."""
     jobs = runs.active()
-    if runs.history.version != st.session_state.train_seen or (live and not jobs):
+    now_training = any(j.state == "running" for j in jobs)
+    if runs.history.version != st.session_state.train_seen or (live and not jobs) or now_training != training:
         st.rerun()  # a run ended: redraw the whole page (history, buttons)
     running, waiting = runs.queue.load()
     st.caption(t("train.server", lang, running=running, waiting=waiting, limit=runs.queue.limit))
