@@ -175,10 +175,6 @@ class OptimizerPair:
         for opt in self.optimizers:
             opt.step()
 
-    def state_dict(self) -> dict[str, Any]:
-        """Both halves' state."""
-        return {"sparse": self.optimizers[0].state_dict(), "dense": self.optimizers[1].state_dict()}
-
 
 def make_model_optimizer(model: torch.nn.Module, name: str, lr: float,
                          opt_params: dict[str, Any], *, fast: bool = True, capturable: bool = False):

@@ -50,6 +50,7 @@ class Trainer:
         self.record = RunRecord()
         self.step = 0
         self.first_loss: float | None = None
+        self._test: tuple[torch.Tensor, torch.Tensor] | None = None  # test set on the device
 
     def stop(self) -> None:
         """Ask the run to end after the current step."""
@@ -108,6 +109,7 @@ class Trainer:
             correct = torch.zeros((), dtype=torch.long, device=dev)
             block_losses = torch.zeros(FLUSH_EVERY, device=dev)
             block_norms = torch.zeros(FLUSH_EVERY, len(self.layers), device=dev)
+            buffers = (block_losses, block_norms)
             block_start = self.step + 1
             if graphed:
                 graphed.start_epoch(perm)
@@ -134,19 +136,14 @@ class Trainer:
                     sat, dead = activation_stats(self.model, probe_x, cfg.activation, cfg.leaky_slope)
                     self._emit(ActivationsProbed(self.step, sat.tolist(), dead.tolist()))
                 if j + 1 == FLUSH_EVERY or i + 1 == steps_per_epoch:
-                    source = graphed.block() if graphed else (block_losses, block_norms)
-                    diverged = self._flush(block_start, j + 1, *source)
-                    if diverged:
+                    if diverged := self._flush_block(graphed, buffers, block_start, j + 1):
                         return diverged
                     last_loss = self.record.steps[-1]["loss"] if self.record.steps else last_loss
                     block_start = self.step + 1
             if self.stop_event.is_set():
-                j = self.step - block_start
-                if j >= 0:
-                    source = graphed.block() if graphed else (block_losses, block_norms)
-                    diverged = self._flush(block_start, j + 1, *source)
-                    if diverged:
-                        return diverged
+                unflushed = self.step - block_start + 1
+                if unflushed and (diverged := self._flush_block(graphed, buffers, block_start, unflushed)):
+                    return diverged
                 return "stopped", f"Stopped at step {self.step} of epoch {epoch}.", last_loss
             if graphed:
                 loss_sum, correct = graphed.epoch_totals()
@@ -183,6 +180,11 @@ class Trainer:
         hits = (holder["logits"].argmax(1) == y).sum()
         return holder["loss"], hits
 
+    def _flush_block(self, graphed, buffers: tuple[torch.Tensor, torch.Tensor], first_step: int,
+                     count: int) -> tuple[str, str, float] | None:
+        """Flush the block from the CUDA graph's buffers, or from the eager loop's."""
+        return self._flush(first_step, count, *(graphed.block() if graphed else buffers))
+
     def _flush(self, first_step: int, count: int, losses: torch.Tensor,
                norms: torch.Tensor) -> tuple[str, str, float] | None:
         """Copy a block of losses/norms to the host, emit the logged ones; report divergence."""
@@ -212,11 +214,14 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, data: Mnist) -> float:
         """Accuracy on all 10,000 test images."""
+        if self._test is None:  # copied to the device once per run, not once per epoch
+            self._test = data.test_images.to(self.device), data.test_labels.to(self.device)
+        images, labels = self._test
         self.model.eval()
         correct = 0
-        for start in range(0, len(data.test_labels), EVAL_CHUNK):
-            x = to_float(data.test_images[start:start + EVAL_CHUNK].to(self.device))
-            y = data.test_labels[start:start + EVAL_CHUNK].to(self.device)
+        for start in range(0, len(labels), EVAL_CHUNK):
+            x = to_float(images[start:start + EVAL_CHUNK])
+            y = labels[start:start + EVAL_CHUNK]
             with self.weights_lock:
                 correct += int((self.model(x).argmax(1) == y).sum())
         self.model.train()

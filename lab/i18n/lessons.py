@@ -60,6 +60,11 @@ MNIST 배치에서 출발합니다. 이 식에는 측정한 기울기가 전혀 
   층이 아무리 깊어도 기울기의 크기가 유지됩니다.
 """
 
+# Names that stay in English in both languages (sigmoid gets its Korean name in KO).
+_ACT_NAMES = {f"act.name.{key}": name for key, name in (
+    ("tanh", "tanh"), ("relu", "ReLU"), ("leaky_relu", "Leaky ReLU"), ("elu", "ELU"), ("gelu", "GELU"),
+    ("silu", "SiLU"))}
+
 EN = {
     # activations page
     "act.title": "Activation functions and their slopes",
@@ -75,13 +80,8 @@ EN = {
                          "so the gradient passing through is cut at least tenfold.",
     "act.formulas.title": "Formulas and PyTorch modules",
     "act.formulas": _FORMULAS_EN,
+    **_ACT_NAMES,
     "act.name.sigmoid": "Sigmoid",
-    "act.name.tanh": "tanh",
-    "act.name.relu": "ReLU",
-    "act.name.leaky_relu": "Leaky ReLU",
-    "act.name.elu": "ELU",
-    "act.name.gelu": "GELU",
-    "act.name.silu": "SiLU",
     "act.fig.f": "f(x)",
     "act.fig.df": "f'(x)  slope",
     "act.fig.peak": "max f' = {peak}",
@@ -211,13 +211,8 @@ KO = {
                          "지나가는 기울기가 10분의 1 이하로 줄어드는 곳입니다.",
     "act.formulas.title": "수식과 PyTorch 모듈",
     "act.formulas": _FORMULAS_KO,
+    **_ACT_NAMES,
     "act.name.sigmoid": "시그모이드",
-    "act.name.tanh": "tanh",
-    "act.name.relu": "ReLU",
-    "act.name.leaky_relu": "Leaky ReLU",
-    "act.name.elu": "ELU",
-    "act.name.gelu": "GELU",
-    "act.name.silu": "SiLU",
     "act.fig.f": "f(x)",
     "act.fig.df": "f'(x)  기울기",
     "act.fig.peak": "f' 최댓값 = {peak}",
