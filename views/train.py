@@ -143,7 +143,8 @@ def live_view() -> None:
     for job in jobs:
         progress = job.progress()
         st.progress(progress.fraction, text=form.progress_text(progress, job.label, lang))
-    focus, entries = runs.focus(), runs.history.entries()
+    # History first: a run is "done" before it joins the history, so it cannot show in both.
+    entries, focus = runs.history.entries(), runs.focus()
     if focus is None and not entries:
         st.info(t("train.empty", lang))
         return
