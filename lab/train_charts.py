@@ -59,8 +59,11 @@ def _thin(items: Sequence) -> list:
 def _figure(meta: str, title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
     """An empty figure with the app's look; meta names it for tests and the browser."""
     fig = go.Figure()
-    fig.update_layout(meta=meta, title=dict(text=title), height=HEIGHT, template="plotly_white",
-                      font=dict(size=FONT_SIZE), margin=dict(l=60, r=20, t=50, b=50),
+    # No template: these charts use Streamlit's theme, which replaces it in the browser anyway, and
+    # copying plotly_white into each figure more than halved the cost of a live redraw (six charts:
+    # 100 -> 44 ms, to_dict included, measured side by side).
+    fig.update_layout(meta=meta, title=dict(text=title), height=HEIGHT, font=dict(size=FONT_SIZE),
+                      margin=dict(l=60, r=20, t=50, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
                       uirevision=meta)  # keep the user's zoom across live redraws
     fig.update_xaxes(title_text=x_title)

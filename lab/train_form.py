@@ -136,4 +136,5 @@ def end_message(ended: RunEnded | None, config: RunConfig, test_acc: float | Non
         return "error", t("train.failed", lang, message=ended.message)
     acc = f"{test_acc:.2%}" if test_acc is not None else "—"
     key = "train.finished" if ended.status == "finished" else "train.stopped"
-    return ("success" if ended.status == "finished" else "info"), t(key, lang, step=ended.step, acc=acc)
+    level = "success" if ended.status == "finished" else "info"
+    return level, t(key, lang, step=ended.step, acc=acc, seconds=f"{ended.seconds:.1f}")

@@ -1,4 +1,4 @@
-"""Background training for the app: one thread per run, a process-wide FIFO queue, session handles.
+"""Background training for the app: a thread per run (training there or in a worker process), session handles.
 
 No Streamlit here (the worker threads must never call st.*): the page reads what the
 threads publish through EventBuffer and TrainJob.progress(), and a session-scoped
@@ -7,11 +7,10 @@ resource calls SessionRuns.release() when the browser tab goes.
 
 from __future__ import annotations
 
+import itertools
 import logging
-import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,100 +18,16 @@ import torch
 
 from lab.config import RunConfig
 from lab.data import Mnist
-from lab.events import Event, RunEnded, RunRecord
+from lab.events import EpochEnded, Event, RunEnded, RunRecord, StepsLogged
 from lab.history import HistoryEntry, RunHistory
+from lab.models import build_from_config, plain_state_dict
+from lab.runqueue import RunQueue, cpu_count, default_limit, run_queue, use_processes  # noqa: F401
 from lab.train import Trainer
+from lab.workproc import WorkerProcess
 
 LOG = logging.getLogger(__name__)
+_job_ids = itertools.count(1)
 MAX_ACTIVE_PER_SESSION = 6  # queued + running runs one student may have; a shared machine is small
-
-
-def cpu_count() -> int:
-    """CPU cores this process may use (respects container CPU affinity)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def default_limit() -> int:
-    """Runs that may train at once: $RELULAB_MAX_RUNS, else half the cores (at least one)."""
-    env = os.environ.get("RELULAB_MAX_RUNS", "")
-    return int(env) if env.isdigit() and int(env) > 0 else max(1, cpu_count() // 2)
-
-
-class RunQueue:
-    """Process-wide gate: at most `limit` runs train at once, the others wait in FIFO order."""
-
-    def __init__(self, limit: int | None = None, threads_per_run: int | None = None):
-        self.limit = limit or default_limit()
-        # Torch threads per run: all runs together use half the cores, the rest serve the app.
-        # Oversubscribed OpenMP threads spin-wait: on a busy 2-core box one 2-thread run was
-        # 16x slower per epoch than a 1-thread run (4.1 s against 0.25 s, 6000 images).
-        self.threads_per_run = threads_per_run or max(1, cpu_count() // 2 // self.limit)
-        self._cond = threading.Condition()
-        self._waiting: deque[object] = deque()
-        self._running: list[object] = []
-
-    def enqueue(self, job: object) -> None:
-        """Take a place at the back of the queue (called before the job's thread starts)."""
-        with self._cond:
-            self._waiting.append(job)
-
-    def wait_turn(self, job: object, stop_event: threading.Event) -> bool:
-        """Block until job is first in line and a slot is free (True), or it is stopped (False)."""
-        with self._cond:
-            while True:
-                if stop_event.is_set():
-                    self._remove(job)
-                    return False
-                if self._waiting and self._waiting[0] is job and len(self._running) < self.limit:
-                    self._waiting.popleft()
-                    self._running.append(job)
-                    self._cond.notify_all()  # the next in line may fit too
-                    return True
-                self._cond.wait(timeout=1.0)  # woken by done()/wake(); the timeout is a safety net
-
-    def done(self, job: object) -> None:
-        """Free the job's slot or place, whatever state it is in, and let the next one go."""
-        with self._cond:
-            self._remove(job)
-
-    def _remove(self, job: object) -> None:
-        """Drop job from both lists and wake the waiters (caller holds the lock)."""
-        if job in self._running:
-            self._running.remove(job)
-        if job in self._waiting:
-            self._waiting.remove(job)
-        self._cond.notify_all()
-
-    def wake(self) -> None:
-        """Wake every waiting thread so stopped ones leave the line at once."""
-        with self._cond:
-            self._cond.notify_all()
-
-    def place(self, job: object) -> int:
-        """1-based place of a waiting job in the line; 0 if it is not waiting."""
-        with self._cond:
-            return self._waiting.index(job) + 1 if job in self._waiting else 0
-
-    def load(self) -> tuple[int, int]:
-        """(runs training now, runs waiting) across the whole server."""
-        with self._cond:
-            return len(self._running), len(self._waiting)
-
-
-_queue: RunQueue | None = None
-_queue_lock = threading.Lock()
-
-
-def run_queue() -> RunQueue:
-    """The one queue of this process, shared by every browser session."""
-    global _queue
-    with _queue_lock:
-        if _queue is None:
-            _queue = RunQueue()
-        return _queue
 
 
 class EventBuffer:
@@ -181,22 +96,56 @@ class TrainJob:
                  group: str | None = None, on_done: Callable[[TrainJob], None] | None = None,
                  data: Mnist | None = None):
         self.config, self.label, self.queue = config, label, queue
-        self.number, self.group, self._on_done = number, group, on_done
+        self.number, self.group, self._on_done, self._data = number, group, on_done, data
+        self.id = next(_job_ids)  # unique in this server: worker messages are tagged with it
         self.stop_event = threading.Event()
         self.buffer = EventBuffer()
-        self.trainer = Trainer(config, self._publish, self.stop_event, data=data)
+        self.record = RunRecord()  # the whole run, folded on the worker thread
+        # In-thread runs train here; process runs build their Trainer in the worker process.
+        self.trainer = None if queue.pool else Trainer(config, self._publish, self.stop_event, data=data)
+        self._remote: WorkerProcess | None = None
+        self._weights: dict[str, torch.Tensor] | None = None  # a process run's final weights
+        self._step = 0
         self.state = "new"  # new -> queued -> running -> done
         self.started_at: float | None = None
         self.ended: RunEnded | None = None
-        self.source = ModelSource(label, config, self.trainer.snapshot, lambda: self.state != "done")
+        self.source = ModelSource(label, config, self.snapshot, lambda: self.state != "done")
         self._view, self._cursor, self._view_lock = RunRecord(), 0, threading.Lock()
         self._thread = threading.Thread(target=self._main, name=f"relulab-run-{number}", daemon=True)
+
+    @property
+    def step(self) -> int:
+        """Steps done: exact for an in-thread run, as of the last logged block for a process run."""
+        return self.trainer.step if self.trainer is not None else self._step
 
     def _publish(self, event: Event) -> None:
         """Trainer callback (worker thread): keep the end, publish everything."""
         if isinstance(event, RunEnded):
-            self.ended = event
+            self.ended, self._step = event, event.step
+        elif isinstance(event, StepsLogged) and event.steps:
+            self._step = event.steps[-1]
+        elif isinstance(event, EpochEnded) and self.record.steps_per_epoch:
+            self._step = max(self._step, event.epoch * self.record.steps_per_epoch)
+        self.record.add(event)
         self.buffer.append(event)
+
+    def _keep_weights(self, weights: dict[str, torch.Tensor]) -> None:
+        """The worker's final weights of a process run (job thread)."""
+        self._weights = weights
+
+    def snapshot(self) -> dict[str, torch.Tensor]:
+        """plain_state_dict of the run's weights now (a process run asks its worker)."""
+        if self.trainer is not None:
+            return self.trainer.snapshot()
+        remote = self._remote
+        weights = remote.snapshot(self.id) if remote is not None else None
+        weights = weights if weights is not None else self._weights
+        if weights is not None:
+            return weights
+        if self.state == "done":
+            raise RuntimeError(f"run {self.label} ended without weights: {self.ended and self.ended.message}")
+        # Not started in its worker yet: its initial weights, which the seeded init makes exact.
+        return plain_state_dict(build_from_config(self.config))
 
     def start(self) -> TrainJob:
         """Join the queue and start the thread."""
@@ -215,10 +164,13 @@ class TrainJob:
         try:
             if not self.queue.wait_turn(self, self.stop_event):
                 return  # stopped while waiting: it never trained, so it joins no history
-            torch.set_num_threads(self.queue.threads_per_run)
             self.started_at = time.monotonic()
             self.state = "running"
-            self.trainer.run()  # never raises: a failure ends as status "failed"
+            if self.trainer is None:
+                self._train_in_worker()
+            else:
+                torch.set_num_threads(self.queue.threads_per_run)
+                self.trainer.run()  # never raises: a failure ends as status "failed"
         finally:
             self.queue.done(self)
             # "done" before the history hears of it: a page that sees the run in the history
@@ -230,9 +182,35 @@ class TrainJob:
                 except Exception:  # noqa: BLE001 - reporting must never kill the worker silently
                     LOG.exception("reporting run %s failed", self.label)
 
+    def _train_in_worker(self) -> None:
+        """Train in one of the pool's worker processes; a worker that dies fails this run only."""
+        try:
+            worker = self.queue.pool.acquire()
+        except Exception:  # noqa: BLE001 - no worker could start: train here rather than not at all
+            LOG.exception("no training worker; run %s trains in the server process", self.label)
+            self.trainer = Trainer(self.config, self._publish, self.stop_event, data=self._data)
+            torch.set_num_threads(self.queue.threads_per_run)
+            self.trainer.run()
+            return
+        self._remote = worker
+        try:
+            worker.run(self.id, self.config, self.queue.threads_per_run, self._publish, self._keep_weights,
+                       self.stop_event)
+        except Exception as exc:  # noqa: BLE001 - WorkerDied, a broken pipe: this run fails
+            LOG.warning("run %s: %s", self.label, exc)
+            if self.ended is None:
+                seconds = time.monotonic() - (self.started_at or time.monotonic())
+                self._publish(RunEnded("failed", str(exc)[:1].upper() + str(exc)[1:] + ".", self._step,
+                                       None, seconds))
+        finally:
+            self._remote = None
+            self.queue.pool.release(worker)
+
     def stop(self) -> None:
         """Ask the run to end after its current step (or to leave the queue at once)."""
         self.stop_event.set()
+        if (remote := self._remote) is not None:
+            remote.stop(self.id)
         self.queue.wake()
 
     def join(self, timeout: float | None = None) -> bool:
@@ -257,7 +235,7 @@ class TrainJob:
     def progress(self) -> Progress:
         """Queue place, step, epoch and ETA right now."""
         view = self.view()
-        step = self.trainer.step  # an int the worker rebinds: a safe read
+        step = self.step  # an int the worker rebinds: a safe read
         elapsed = time.monotonic() - self.started_at if self.started_at else 0.0
         total = view.total_steps
         # The first steps include warm-up, so wait for a few before extrapolating.
@@ -306,7 +284,7 @@ class SessionRuns:
 
     def _report(self, job: TrainJob) -> None:
         """A run that trained has ended (worker thread): it joins the history."""
-        self.history.add(HistoryEntry(job.number, job.label, job.config, job.trainer.record, job.ended,
+        self.history.add(HistoryEntry(job.number, job.label, job.config, job.record, job.ended,
                                       job.group, job.source))
 
     def jobs(self) -> list[TrainJob]:

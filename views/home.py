@@ -7,6 +7,13 @@ from lab.i18n import t
 
 lang = st.session_state.get("lang", "en")
 
+
+@st.cache_resource(show_spinner=False)
+def diagram_figure(lang: str):
+    """The forward/backward diagram, built once per language (it was most of this page's server time)."""
+    return backprop_figure(lang)
+
+
 st.title(t("home.title", lang))
 st.markdown(t("home.lead", lang))
 
@@ -16,7 +23,7 @@ with story:
     st.markdown(t("home.story", lang))
 with diagram:
     st.subheader(t("home.diagram.title", lang))
-    st.plotly_chart(backprop_figure(lang), key="backprop_fig", theme=None,
+    st.plotly_chart(diagram_figure(lang), key="backprop_fig", theme=None,
                     config={"displayModeBar": False})
     st.caption(t("home.diagram.caption", lang))
 

@@ -18,6 +18,7 @@ from lab.race import (
 from lab.race_figures import loss_figure, race_figure
 
 lang = st.session_state.get("lang", "en")
+tree_figure = st.cache_resource(show_spinner=False)(family_tree_figure)  # the same for every student
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -86,7 +87,7 @@ else:
 
 st.header(t("tree.title", lang))
 st.markdown(t("tree.lead", lang))
-st.plotly_chart(family_tree_figure(lang), key="tree_fig", theme=None, config={"displayModeBar": False})
+st.plotly_chart(tree_figure(lang), key="tree_fig", theme=None, config={"displayModeBar": False})
 st.caption(t("tree.caption", lang))
 with st.expander(t("tree.extras", lang)):
     columns = {name: t(f"tree.col.{name}", lang) for name in ("class", "from", "idea")}
