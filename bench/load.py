@@ -146,14 +146,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def open_app(browser, url: str):
-    """A new browser context at the app's home page, through the router."""
+async def open_app(browser, url: str, timed: bool = False):
+    """A new browser context at the app's home page, through the router; with timed, also when
+    the page's HTML arrived, its scripts had loaded (DOMContentLoaded) and its WebSocket opened."""
+    marks: dict[str, float] = {}
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = await context.new_page()
     page.set_default_timeout(120_000)
+    if timed:
+        page.on("response", lambda r: marks.setdefault("html", time.perf_counter()))
+        page.on("domcontentloaded", lambda _: marks.setdefault("scripts", time.perf_counter()))
+        page.on("websocket", lambda _: marks.setdefault("websocket", time.perf_counter()))
     await page.goto(f"{url}/?lang=en")
     await page.locator("[data-testid='stSidebarNav'] a", has_text="Train").wait_for()
-    return context, page
+    return (context, page, marks) if timed else (context, page)
 
 
 async def train_one_epoch(page, url: str, clicked_event: asyncio.Event | None = None,
@@ -241,10 +247,11 @@ async def extra_student(browser, url: str, server_pid: int, clicks: list, traine
     loads = []
     while len(trained) < sessions:
         t0, cpu0 = time.perf_counter(), worker_cpu_seconds(server_pid)
-        context, _ = await open_app(browser, url)
+        context, _, marks = await open_app(browser, url, timed=True)
         seconds = time.perf_counter() - t0
         busy = (worker_cpu_seconds(server_pid) - cpu0) / seconds
-        loads.append({"seconds": round(seconds, 2), "worker_busy": round(busy, 2), "trained": len(trained)})
+        loads.append({"seconds": round(seconds, 2), "worker_busy": round(busy, 2), "trained": len(trained),
+                      **{k: round(v - t0, 2) for k, v in marks.items()}})
         say(f"11th session's home page: {seconds:.2f} s (worker busy {busy:.0%}, {len(trained)} trained)")
         await context.close()
         await asyncio.sleep(2.0)
@@ -359,12 +366,7 @@ async def main_async(args, report: dict) -> dict:
             context, page = await open_app(browser, url)
             await page.goto(f"{url}/train?lang=en&epochs=20")
             await page.get_by_role("button", name="▶ Train").click()
-            try:
-                await page.get_by_text("epoch 1/20").first.wait_for()
-            except Exception:
-                await page.screenshot(path="/tmp/relulab-closed-tab.png")
-                subprocess.run(f"py-spy dump -p {proc.pid} > /tmp/relulab-closed-tab-dump.txt 2>&1", shell=True)
-                raise
+            await page.get_by_text("epoch 1/20").first.wait_for()
             rss_running = watch.rss()
             closed = time.perf_counter()
             await context.close()

@@ -187,9 +187,11 @@ if entries:
     chosen = st.multiselect(t("train.compare_pick", lang), labels,
                             default=last_group if len(last_group) > 1 else labels[-2:])
     picked = [(e.label, e.record) for e in entries if e.label in chosen]
-    for col, builder in zip(st.columns(3), (charts.compare_loss_figure, charts.compare_accuracy_figure,
-                                           charts.compare_grad_figure), strict=True):
-        col.plotly_chart(builder(picked, lang))
+    memo = st.session_state.setdefault("train_compare_memo", charts.FigureMemo())
+    compared = memo.get((lang, *((label, charts.record_version(r)) for label, r in picked)),
+                        lambda: charts.compare_figures(picked, lang))
+    for col, figure in zip(st.columns(3), compared, strict=True):
+        col.plotly_chart(figure)
     st.subheader(t("train.take_home", lang))
     c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
     c1.download_button(t("train.dl_csv", lang), runs.history.to_csv, "relulab_runs.csv", "text/csv")
