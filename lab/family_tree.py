@@ -152,8 +152,9 @@ def extras_rows(lang: str = "en") -> list[dict[str, str]]:
              "idea": t(f"tree.idea.{n.key}", lang)} for n in EXTRA_NODES]
 
 
-def backprop_figure(lang: str = "en") -> go.Figure:
-    """Forward (black) and backward (red, dashed) pass through one sigmoid layer."""
+def backprop_parts(lang: str = "en") -> tuple[dict[str, Box], list, float, float]:
+    """Boxes, arrows and canvas size of the forward (black) and backward (red, dashed) pass
+    through one sigmoid layer (drawn as SVG by lab/diagram_svg.py)."""
     s = lambda key: t(f"diag.{key}", lang)  # noqa: E731
     boxes = {
         "x": Box(100, 50, 170, 64, f"<b>{s('input')}</b><br>x", PLAIN, "#f4f7fb"),
@@ -169,4 +170,4 @@ def backprop_figure(lang: str = "en") -> go.Figure:
               ("loss", "yhat", BACKWARD, "∂loss/∂ŷ", True, -14.0),
               ("yhat", "z", BACKWARD, "× σ'(z) ≤ 0.25", True, -25.0),
               ("z", "w", BACKWARD, s("update"), True, -16.0)]
-    return _diagram(boxes, arrows, 560, 510, 0.8)
+    return boxes, arrows, 560, 510

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
+from lab.diagram_svg import backprop_svg
 from lab.family_tree import (
     EDGES,
     EXTRA_NODES,
     NODES,
     POSITIONS,
-    backprop_figure,
+    backprop_parts,
     extras_rows,
     family_tree_figure,
     torch_class,
@@ -194,7 +195,19 @@ def test_family_tree_boxes_do_not_overlap():
             assert a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2], (a, b)
 
 
-def test_backprop_diagram_is_translated():
-    assert "<b>입력</b><br>x" in _texts(backprop_figure("ko"))
-    assert "<b>input</b><br>x" in _texts(backprop_figure("en"))
-    assert "<b>× σ'(z) ≤ 0.25</b>" in _texts(backprop_figure("ko"))
+def test_backprop_diagram_is_translated_well_formed_svg():
+    from xml.etree import ElementTree
+
+    svg = {lang: ElementTree.fromstring(backprop_svg(lang)) for lang in ("en", "ko")}
+    lines = {lang: ["".join(span.itertext()) for span in root.iter("{http://www.w3.org/2000/svg}tspan")
+                    if span.get("x")] for lang, root in svg.items()}
+    assert "입력" in lines["ko"] and "input" in lines["en"] and "x" in lines["en"]
+    assert "× σ'(z) ≤ 0.25" in lines["ko"] and "∂loss/∂ŷ" in lines["en"]
+    bold = [s.text for s in svg["ko"].iter("{http://www.w3.org/2000/svg}tspan") if s.get("font-weight")]
+    assert "입력" in bold  # <b> of the box titles survives as bold
+    boxes, arrows, _, _ = backprop_parts("en")
+    root = svg["en"]
+    assert len(root.findall("{http://www.w3.org/2000/svg}rect")) == len(boxes)
+    lines_drawn = root.findall("{http://www.w3.org/2000/svg}line")
+    assert len(lines_drawn) == len(arrows)
+    assert sum(line.get("stroke-dasharray") is not None for line in lines_drawn) == sum(a[4] for a in arrows)

@@ -2,17 +2,10 @@
 
 import streamlit as st
 
-from lab.family_tree import backprop_figure
+from lab.diagram_svg import backprop_svg
 from lab.i18n import t
 
 lang = st.session_state.get("lang", "en")
-
-
-@st.cache_resource(show_spinner=False)
-def diagram_figure(lang: str):
-    """The forward/backward diagram, built once per language (it was most of this page's server time)."""
-    return backprop_figure(lang)
-
 
 st.title(t("home.title", lang))
 st.markdown(t("home.lead", lang))
@@ -23,8 +16,8 @@ with story:
     st.markdown(t("home.story", lang))
 with diagram:
     st.subheader(t("home.diagram.title", lang))
-    st.plotly_chart(diagram_figure(lang), key="backprop_fig", theme=None,
-                    config={"displayModeBar": False})
+    # Inline SVG, not Plotly: the landing page then needs no 4.7 MB chart script (lab/diagram_svg.py).
+    st.markdown(f'<div class="relulab-diagram">{backprop_svg(lang)}</div>', unsafe_allow_html=True)
     st.caption(t("home.diagram.caption", lang))
 
 relu, optim = st.columns(2, gap="large")
