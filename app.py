@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lab.i18n import LANG_NAMES, LANGS, pick_language, t
+from lab.runqueue import run_queue
 
 st.set_page_config(page_title="ReLU Lab", page_icon=":material/show_chart:", layout="wide")
 
@@ -38,4 +39,5 @@ with st.sidebar:
     st.segmented_control(t("lang.label", lang), LANGS, format_func=LANG_NAMES.get, key="lang_switch",
                          required=True, on_change=switch_language)
 st.set_page_config(page_title=f"{page.title} · {t('app.title', lang)}")
+run_queue()  # the server's run queue; its first call starts the training worker while students read
 page.run()
