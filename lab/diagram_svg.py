@@ -12,7 +12,7 @@ import math
 import re
 from html import escape
 
-from lab.family_tree import BACKWARD, FONT, PLAIN, Box, _border_point, backprop_parts
+from lab.family_tree import BACKWARD, FONT, PLAIN, Box, arrow_ends, backprop_parts
 
 LINE_HEIGHT = 1.25  # em between the lines of a box's text
 
@@ -56,11 +56,7 @@ def diagram_svg(boxes: dict[str, Box], arrows: list[tuple[str, str, str, str, bo
                      f'height="{box.h}" rx="6" fill="{box.fill}" stroke="{box.color}" stroke-width="3"/>')
         parts.append(_text(box.x, box.y, box.text, "#222"))
     for start, end, color, label, dashed, shift in arrows:
-        a, b = boxes[start], boxes[end]
-        (x0, y0), (x1, y1) = _border_point(a, (b.x, b.y)), _border_point(b, (a.x, a.y))
-        length = math.hypot(x1 - x0, y1 - y0)
-        nx, ny = -(y1 - y0) / length * shift, (x1 - x0) / length * shift  # sideways, for a return arrow
-        x0, y0, x1, y1 = x0 + nx, y0 + ny, x1 + nx, y1 + ny
+        x0, y0, x1, y1, nx = arrow_ends(boxes[start], boxes[end], shift)
         dash = ' stroke-dasharray="9 6"' if dashed else ""
         parts.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="{color}" '
                      f'stroke-width="3"{dash} marker-end="url(#head{int(color == BACKWARD)})"/>')

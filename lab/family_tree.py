@@ -96,17 +96,23 @@ def _border_point(box: Box, toward: tuple[float, float]) -> tuple[float, float]:
     return box.x + dx * scale, box.y + dy * scale
 
 
+def arrow_ends(a: Box, b: Box, shift: float) -> tuple[float, float, float, float, float]:
+    """An arrow from box a to box b between their borders, moved sideways by shift (for a return
+    arrow beside a forward one): x0, y0, x1, y1 and the sideways x offset."""
+    (x0, y0), (x1, y1) = _border_point(a, (b.x, b.y)), _border_point(b, (a.x, a.y))
+    length = math.hypot(x1 - x0, y1 - y0)
+    nx, ny = -(y1 - y0) / length * shift, (x1 - x0) / length * shift
+    return x0 + nx, y0 + ny, x1 + nx, y1 + ny, nx
+
+
 def _diagram(boxes: dict[str, Box], arrows: list[tuple[str, str, str, str, bool, float]],
              width: float, height: float, pixels_per_unit: float) -> go.Figure:
     """Boxes and arrows on a width x height canvas; arrows: (from, to, colour, label, dashed, shift)."""
     # pixels_per_unit: the expected screen scale (container width / canvas width), for the height.
     fig = go.Figure()
     for start, end, color, label, dashed, shift in arrows:
-        a, b = boxes[start], boxes[end]
-        (x0, y0), (x1, y1) = _border_point(a, (b.x, b.y)), _border_point(b, (a.x, a.y))
+        x0, y0, x1, y1, nx = arrow_ends(boxes[start], boxes[end], shift)
         length = math.hypot(x1 - x0, y1 - y0)
-        nx, ny = -(y1 - y0) / length * shift, (x1 - x0) / length * shift  # sideways, for a return arrow
-        x0, y0, x1, y1 = x0 + nx, y0 + ny, x1 + nx, y1 + ny
         fig.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="lines", hoverinfo="skip", showlegend=False,
                                  line=dict(color=color, width=3, dash="dash" if dashed else "solid")))
         back = 18 / length  # the arrowhead: a short solid arrow ending on the box border
