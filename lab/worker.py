@@ -198,6 +198,7 @@ class TrainJob:
                        self.stop_event)
         except Exception as exc:  # noqa: BLE001 - WorkerDied, a broken pipe: this run fails
             LOG.warning("run %s: %s", self.label, exc)
+            worker.close()  # in an unknown state (it may still be training): never reuse it
             if self.ended is None:
                 seconds = time.monotonic() - (self.started_at or time.monotonic())
                 self._publish(RunEnded("failed", str(exc)[:1].upper() + str(exc)[1:] + ".", self._step,

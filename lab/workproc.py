@@ -264,6 +264,7 @@ def serve(read_fd: int, write_fd: int) -> None:
             current.update(job=None, trainer=None)
         send(("weights", job, trainer.snapshot()))
         send(("done", job))
+        trainer = None  # the ended run's model and optimizer state go now, not at the next run
 
 
 if __name__ == "__main__":
