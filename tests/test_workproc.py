@@ -53,11 +53,13 @@ def test_stop_ends_a_process_run_at_once(process_queue):
 
 def test_snapshots_while_training_never_hang_the_run(process_queue):
     """The Draw page asks a live run for weights every second; answers may cross the run's end."""
+    blocker = SessionRuns(queue=process_queue).start(LONG)  # holds the only slot meanwhile
     runs = SessionRuns(queue=process_queue)
     job = runs.start(TINY.replace(epochs=6))
     initial = plain_state_dict(build_from_config(job.config))
-    first = job.snapshot()  # queued or just starting: the exact initial weights
-    assert all(torch.equal(first[k], initial[k]) for k in initial)
+    first = job.snapshot()  # still queued: the exact initial weights, without a worker
+    assert job.state == "queued" and all(torch.equal(first[k], initial[k]) for k in initial)
+    blocker.stop()
     seen, halt = [], threading.Event()
 
     def ask() -> None:
