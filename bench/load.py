@@ -92,6 +92,17 @@ class CpuWatch:
         self._stop.set()
 
 
+def child_pids(pid: int) -> list[int]:
+    """The process's children (the server's training workers)."""
+    pids = []
+    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            pids += [int(p) for p in tasks.read_text().split()]
+        except OSError:  # a thread ended meanwhile
+            pass
+    return pids
+
+
 class MemoryWatch:
     """Samples the resident memory of a process and its children (the training workers) every 0.2 s."""
 
@@ -110,15 +121,6 @@ class MemoryWatch:
             pass
         return 0
 
-    def _children(self) -> list[int]:
-        pids = []
-        for tasks in Path(f"/proc/{self.pid}/task").glob("*/children"):
-            try:
-                pids += [int(p) for p in tasks.read_text().split()]
-            except OSError:
-                pass
-        return pids
-
     def _run(self) -> None:
         while not self._stop.is_set():
             self.samples.append((time.perf_counter(), self.rss()))
@@ -126,7 +128,7 @@ class MemoryWatch:
 
     def rss(self) -> int:
         """Server plus workers, now."""
-        return sum(self._field(pid, "VmRSS:") for pid in [self.pid, *self._children()])
+        return sum(self._field(pid, "VmRSS:") for pid in [self.pid, *child_pids(self.pid)])
 
     def server_peak(self) -> int:
         """The kernel's own peak (VmHWM) for the server process alone."""
@@ -162,8 +164,7 @@ async def open_app(browser, url: str, timed: bool = False):
     return (context, page, marks) if timed else (context, page)
 
 
-async def train_one_epoch(page, url: str, clicked_event: asyncio.Event | None = None,
-                          clicks: list | None = None,
+async def train_one_epoch(page, url: str, clicks: list | None = None,
                           ready: list | None = None) -> tuple[float, float, float]:
     """Start a one-epoch run on the Train page; returns clicked and finished times, training seconds."""
     await page.goto(f"{url}/train?{RUN_QUERY}")
@@ -176,7 +177,7 @@ async def train_one_epoch(page, url: str, clicked_event: asyncio.Event | None = 
     clicked = time.perf_counter()
     await button.click()
     if clicks is not None:
-        _count_click(clicks, clicked_event)
+        clicks.append(clicked)
     done = page.get_by_text("Finished after").first
     await done.wait_for(timeout=900_000)
     finished = time.perf_counter()
@@ -191,13 +192,6 @@ class _Ready(list):
     def __init__(self, expected: int):
         super().__init__()
         self.expected = expected
-
-
-def _count_click(clicks: list, event: asyncio.Event | None) -> None:
-    """One more student has pressed Train (or given up trying); the last one sets the event."""
-    clicks.append(time.perf_counter())
-    if event is not None and len(clicks) == event.expected:
-        event.set()
 
 
 async def draw_seven(page) -> tuple[str, float]:
@@ -228,13 +222,12 @@ async def draw_seven(page) -> tuple[str, float]:
 def worker_cpu_seconds(server_pid: int) -> float:
     """CPU seconds used so far by the server's training worker processes."""
     total = 0.0
-    for tasks in Path(f"/proc/{server_pid}/task").glob("*/children"):
-        for pid in tasks.read_text().split():
-            try:
-                if b"lab.workproc" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    total += cpu_seconds(int(pid))
-            except OSError:
-                continue
+    for pid in child_pids(server_pid):
+        try:
+            if b"lab.workproc" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                total += cpu_seconds(pid)
+        except OSError:
+            continue
     return total
 
 
@@ -258,15 +251,15 @@ async def extra_student(browser, url: str, server_pid: int, clicks: list, traine
     return loads
 
 
-async def student(browser, url: str, index: int, results: list, all_clicked: asyncio.Event,
-                  clicks: list, ready: list, trained: list) -> None:
+async def student(browser, url: str, index: int, results: list, clicks: list, ready: list,
+                  trained: list) -> None:
     """One student: train one epoch (pressing Train with the class), then draw a digit."""
     row = {"session": index}
     page = None
     try:
         context, page = await open_app(browser, url)
         row["clicked"], row["finished"], row["train_seconds"] = await train_one_epoch(
-            page, url, all_clicked, clicks, ready)
+            page, url, clicks, ready)
         trained.append(index)
         row["prediction"], row["prediction_seconds"] = await draw_seven(page)
         if not row["prediction"].startswith("It is 7"):  # keep the evidence of a misread drawing
@@ -277,7 +270,7 @@ async def student(browser, url: str, index: int, results: list, all_clicked: asy
         if page is None or page not in ready:
             ready.append(None)  # never got to the button: don't keep the class waiting
         if "clicked" not in row:
-            _count_click(clicks, all_clicked)
+            clicks.append(time.perf_counter())  # never pressed: don't keep the 11th student waiting
         if "finished" not in row:
             trained.append(index)
     results.append(row)
@@ -317,12 +310,10 @@ async def main_async(args, report: dict) -> dict:
 
             results: list = []
             start = time.perf_counter()
-            all_clicked, clicks, ready, trained = asyncio.Event(), [], _Ready(args.sessions), []
-            all_clicked.expected = args.sessions
-            tasks = [asyncio.create_task(student(browser, url, i, results, all_clicked, clicks, ready,
+            clicks, ready, trained = [], _Ready(args.sessions), []
+            tasks = [asyncio.create_task(student(browser, url, i, results, clicks, ready,
                                                  trained)) for i in range(args.sessions)]
             students_done = asyncio.gather(*tasks)
-            cpu_before = cpu_seconds(proc.pid), time.perf_counter()
             cpu_watch = CpuWatch(proc.pid)
             profiler = None
             if args.profile:  # py-spy on the server while the ten train (needs py-spy installed)
@@ -338,8 +329,6 @@ async def main_async(args, report: dict) -> dict:
                 report["extra_session_home_seconds"] = max(training)
                 report["extra_session_home_seconds_median"] = statistics.median(training)
                 report["extra_session_home_loads_while_training"] = len(training)
-            report["server_cpu_share_during_load"] = (cpu_seconds(proc.pid) - cpu_before[0]) / (
-                time.perf_counter() - cpu_before[1])
             cpu_watch.stop()
             report["cpu_seconds_during_load"] = cpu_watch.totals()
             if profiler is not None:
@@ -408,7 +397,7 @@ def main() -> int:
     args.json.write_text(json.dumps(report, indent=1))
     for key in ("runs_finished", "solo_run_seconds", "load_wall_seconds", "extra_session_home_seconds",
                 "extra_session_home_seconds_median", "extra_session_home_loads_while_training",
-                "server_cpu_share_during_load", "cpu_seconds_during_load",
+                "cpu_seconds_during_load",
                 "server_peak_rss_mb", "peak_rss_with_workers_mb", "throughput_ratio", "train_seconds_ratio",
                 "predictions",
                 "closed_tab_run_stopped_after_seconds", "closed_tab_rss_running_mb",

@@ -98,29 +98,30 @@ def loss_step_figure(record: RunRecord, lang: str = "en") -> go.Figure:
     return fig
 
 
-def epoch_loss_figure(record: RunRecord, lang: str = "en") -> go.Figure:
-    """Mean training loss of each finished epoch."""
-    fig = _figure("loss-epoch", _c("loss_epoch", lang), _c("epoch", lang), _c("loss", lang))
+def _epoch_figure(record: RunRecord, meta: str, title_key: str, y_key: str, series, lang: str) -> go.Figure:
+    """One line per (name, colour, value of an epoch's summary) against the finished epochs."""
+    fig = _figure(meta, _c(title_key, lang), _c("epoch", lang), _c(y_key, lang))
     if not record.epochs:
         return _note(fig, _c("waiting_epoch", lang))
     epochs = [e["epoch"] for e in record.epochs]
-    fig.add_scatter(x=epochs, y=[_finite(e["train_loss"]) for e in record.epochs], mode="lines+markers",
-                    name=_c("train", lang), line=dict(width=3, color="#e4572e"))
+    for name, color, value in series:
+        fig.add_scatter(x=epochs, y=[value(e) for e in record.epochs], mode="lines+markers",
+                        name=_c(name, lang), line=dict(width=3, color=color))
     fig.update_xaxes(dtick=1)
     return fig
+
+
+def epoch_loss_figure(record: RunRecord, lang: str = "en") -> go.Figure:
+    """Mean training loss of each finished epoch."""
+    return _epoch_figure(record, "loss-epoch", "loss_epoch", "loss",
+                         [("train", "#e4572e", lambda e: _finite(e["train_loss"]))], lang)
 
 
 def accuracy_figure(record: RunRecord, lang: str = "en") -> go.Figure:
     """Train and test accuracy of each finished epoch, in percent."""
-    fig = _figure("accuracy", _c("accuracy", lang), _c("epoch", lang), _c("accuracy_pct", lang))
-    if not record.epochs:
-        return _note(fig, _c("waiting_epoch", lang))
-    epochs = [e["epoch"] for e in record.epochs]
-    for key, name, color in (("train_acc", "train", "#e4572e"), ("test_acc", "test", "#2e86ab")):
-        fig.add_scatter(x=epochs, y=[100 * e[key] for e in record.epochs], mode="lines+markers",
-                        name=_c(name, lang), line=dict(width=3, color=color))
-    fig.update_xaxes(dtick=1)
-    return fig
+    return _epoch_figure(record, "accuracy", "accuracy", "accuracy_pct",
+                         [("train", "#e4572e", lambda e: 100 * e["train_acc"]),
+                          ("test", "#2e86ab", lambda e: 100 * e["test_acc"])], lang)
 
 
 def grad_norm_figure(record: RunRecord, lang: str = "en") -> go.Figure:

@@ -1,4 +1,4 @@
-"""Background training for the app: a thread per run (training there or in a worker process), session handles.
+"""Background training for the app: a job thread per run (training in a worker process or there).
 
 No Streamlit here (the worker threads must never call st.*): the page reads what the
 threads publish through EventBuffer and TrainJob.progress(), and a session-scoped
@@ -18,10 +18,10 @@ import torch
 
 from lab.config import RunConfig
 from lab.data import Mnist
-from lab.events import EpochEnded, Event, RunEnded, RunRecord, StepsLogged
+from lab.events import EpochEnded, Event, RunEnded, RunRecord, RunStarted, StepsLogged
 from lab.history import HistoryEntry, RunHistory
 from lab.models import build_from_config, plain_state_dict
-from lab.runqueue import RunQueue, cpu_count, default_limit, run_queue, use_processes  # noqa: F401
+from lab.runqueue import RunQueue, run_queue
 from lab.train import Trainer
 from lab.workproc import WorkerProcess
 
@@ -100,12 +100,11 @@ class TrainJob:
         self.id = next(_job_ids)  # unique in this server: worker messages are tagged with it
         self.stop_event = threading.Event()
         self.buffer = EventBuffer()
-        self.record = RunRecord()  # the whole run, folded on the worker thread
         # In-thread runs train here; process runs build their Trainer in the worker process.
         self.trainer = None if queue.pool else Trainer(config, self._publish, self.stop_event, data=data)
         self._remote: WorkerProcess | None = None
         self._weights: dict[str, torch.Tensor] | None = None  # a process run's final weights
-        self._step = 0
+        self._step, self._steps_per_epoch = 0, 0  # a process run's progress, from its events
         self.state = "new"  # new -> queued -> running -> done
         self.started_at: float | None = None
         self.ended: RunEnded | None = None
@@ -122,11 +121,12 @@ class TrainJob:
         """Trainer callback (worker thread): keep the end, publish everything."""
         if isinstance(event, RunEnded):
             self.ended, self._step = event, event.step
+        elif isinstance(event, RunStarted):
+            self._steps_per_epoch = event.steps_per_epoch
         elif isinstance(event, StepsLogged) and event.steps:
             self._step = event.steps[-1]
-        elif isinstance(event, EpochEnded) and self.record.steps_per_epoch:
-            self._step = max(self._step, event.epoch * self.record.steps_per_epoch)
-        self.record.add(event)
+        elif isinstance(event, EpochEnded):
+            self._step = max(self._step, event.epoch * self._steps_per_epoch)
         self.buffer.append(event)
 
     def _keep_weights(self, weights: dict[str, torch.Tensor]) -> None:
@@ -285,7 +285,8 @@ class SessionRuns:
 
     def _report(self, job: TrainJob) -> None:
         """A run that trained has ended (worker thread): it joins the history."""
-        self.history.add(HistoryEntry(job.number, job.label, job.config, job.record, job.ended,
+        # The run's events are all in its buffer by now, so its view is the whole record.
+        self.history.add(HistoryEntry(job.number, job.label, job.config, job.view(), job.ended,
                                       job.group, job.source))
 
     def jobs(self) -> list[TrainJob]:

@@ -13,8 +13,9 @@ from lab.events import ActivationsProbed, EpochEnded, RunEnded, RunStarted, Step
 from lab.i18n import t
 from lab.modelfile import load_model_bytes, model_bytes
 from lab.models import build_from_config, model_from_state_dict
+from lab.runqueue import cpu_count, default_limit
 from lab.train_form import end_message, progress_text
-from lab.worker import RunQueue, SessionRuns, TrainJob, cpu_count, default_limit
+from lab.worker import RunQueue, SessionRuns, TrainJob
 
 TINY = RunConfig(depth=1, width=32, epochs=2, train_subset=500, batch_size=50, log_every=1, probe_every=3)
 LONG = RunConfig(depth=2, width=256, epochs=50)  # far longer than any test waits: always stopped

@@ -11,7 +11,8 @@ import torch
 
 from lab.events import RunStarted
 from lab.models import build_from_config, plain_state_dict
-from lab.worker import RunQueue, SessionRuns, use_processes
+from lab.runqueue import use_processes
+from lab.worker import RunQueue, SessionRuns
 from lab.workproc import WorkerProcess
 from tests.test_worker import LONG, TINY, wait_until
 
@@ -31,8 +32,8 @@ def test_a_process_run_matches_the_same_run_in_a_thread(process_queue, mnist):
     a, b = in_thread.start(TINY), in_process.start(TINY)
     assert in_thread.join(120) and in_process.join(120)
     assert b.trainer is None and b.ended.status == "finished"
-    assert [s["loss"] for s in b.record.steps] == [s["loss"] for s in a.record.steps]
-    assert b.record.epochs[-1]["test_acc"] == a.record.epochs[-1]["test_acc"]
+    assert [s["loss"] for s in b.view().steps] == [s["loss"] for s in a.view().steps]
+    assert b.view().epochs[-1]["test_acc"] == a.view().epochs[-1]["test_acc"]
     final_a, final_b = a.snapshot(), b.snapshot()
     assert all(torch.equal(final_a[k], final_b[k]) for k in final_a)
     (entry,) = in_process.history.entries()
