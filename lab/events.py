@@ -110,15 +110,15 @@ class RunRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (non-finite floats become None, since JSON has no NaN)."""
-        return _finite(dataclasses.asdict(self))
+        return finite(dataclasses.asdict(self))
 
 
-def _finite(value: Any) -> Any:
-    """Replace NaN and infinities by None, recursively."""
+def finite(value: Any) -> Any:
+    """NaN and infinities become None, recursively (JSON and CSV have no NaN): the one such helper."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value
