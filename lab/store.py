@@ -24,8 +24,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from lab import store_schema as S
 from lab.config import RunConfig
-from lab.events import (ActivationsProbed, EpochEnded, Event, RunEnded, RunRecord, RunStarted, StepsLogged,
-                        finite)
+from lab.events import ActivationsProbed, EpochEnded, Event, RunEnded, RunRecord, RunStarted, StepsLogged, finite
 from lab.store_schema import StoreError, database_url
 
 ACTIVE = ("queued", "running")
@@ -414,10 +413,11 @@ class RecordCache:
     def get(self, run_id: str) -> RunRecord:
         """The run's record with every stored event folded in (the one fold of stored events)."""
         with self._lock:
-            record, seq = self._records.pop(run_id, (RunRecord(), 0))
-            for seq, event in self.store.events(run_id, after=seq):  # noqa: B007 - seq is kept below
+            record, seen = self._records.pop(run_id, (RunRecord(), 0))
+            for seq, event in self.store.events(run_id, after=seen):
                 record.add(event)
-            self._records[run_id] = (record, seq)  # re-inserted: the dict's order is recency
+                seen = seq
+            self._records[run_id] = (record, seen)  # re-inserted: the dict's order is recency
             while len(self._records) > self.limit:
                 self._records.pop(next(iter(self._records)))
             return record

@@ -10,8 +10,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import (Boolean, Column, Engine, Float, Integer, LargeBinary, MetaData, PrimaryKeyConstraint,
-                        String, Table, Text, create_engine, event, inspect, select)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    select,
+)
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 ROOT = Path(__file__).resolve().parent.parent
