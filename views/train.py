@@ -72,7 +72,7 @@ def show_run(run, record, key: str) -> None:
     c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
     c1.markdown(f"[{t('runs.link', lang)}](train?run={run.id})", help=t("runs.link_help", lang))
     c2.markdown(f"[{t('runs.draw_with', lang)}](draw?model={run.id})")
-    c3.download_button(t("train.dl_json", lang), runtable.to_json(store, [run]), f"relulab_{run.id}.json",
+    c3.download_button(t("train.dl_json", lang), runtable.json_text(store, [run]), f"relulab_{run.id}.json",
                        "application/json", key=f"train_{key}_json")
     if (weights := store.load_weights(run.id)) is not None:
         meta = {"label": run.label, "config": run.config.to_dict(), "test_acc": run.test_acc, "run_id": run.id}
@@ -248,8 +248,8 @@ if history:
         col.plotly_chart(figure)
     st.subheader(t("train.take_home", lang))
     c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
-    c1.download_button(t("train.dl_csv", lang), runtable.to_csv(history), "relulab_runs.csv", "text/csv")
-    c2.download_button(t("train.dl_json", lang), lambda: runtable.to_json(store, history), "relulab_runs.json",
+    c1.download_button(t("train.dl_csv", lang), runtable.csv_text(history), "relulab_runs.csv", "text/csv")
+    c2.download_button(t("train.dl_json", lang), lambda: runtable.json_text(store, history), "relulab_runs.json",
                        "application/json")
     pick = by_label[c3.selectbox(t("train.model_pick", lang), list(by_label)[::-1], key="train_pick")]
     if (weights := store.load_weights(pick.id)) is not None:
