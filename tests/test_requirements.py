@@ -2,7 +2,7 @@
 
 A loopback HTTP server plays both PyPI (a PEP 503 simple tree) and PyTorch's CPU pages (a link list
 like download.pytorch.org/whl/cpu/torch/, `+` written as %2B). They hold FAKE minimal wheels: PyPI's
-torch 2.14.1 needs the CUDA stack (fake nvidia-cublas-cu12 and triton, as on Linux x86_64), the
+torch 2.14.1 needs the CUDA stack (fake nvidia-cublas and triton, as on Linux x86_64), the
 CPU page's torch 2.14.1+cpu needs nothing of it. Like the real CPU index, /whl/cpu/ also mirrors an
 old numpy: used as an extra index, uv (first index that has a package wins) would take it from there.
 The files' URLs are rewritten to the server.
@@ -31,7 +31,7 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTORCH = "https://download.pytorch.org"
-CUDA_STACK = ("nvidia-cublas-cu12", "triton")
+CUDA_STACK = ("nvidia-cublas", "triton")  # as PyPI's torch 2.14.1 (+cu130) needs them
 # What each fake's metadata requires; everything else needs nothing.
 REQUIRES = {("torch", "2.14.1"): [f"{name}==1.0" for name in CUDA_STACK] + ["filelock"],
             ("torch", "2.14.1+cpu"): ["filelock"],
