@@ -20,8 +20,6 @@ import pytest
 
 from tests.conftest import ROOT, start_streamlit, wait_for_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
 LIMIT = 2_900_000_000  # 2.7 GiB, the memory Community Cloud gives an app
 CGROUP = Path("/sys/fs/cgroup")
 BROWSING = 10
@@ -67,10 +65,10 @@ class Cgroup:
         return total
 
 
-def has_memory_v2(mount: Path) -> bool:
-    """Whether this unified (v2) tree offers the memory controller."""
+def has_controller(mount: Path, controller: str) -> bool:
+    """Whether this unified (v2) tree offers the controller."""
     try:
-        return "memory" in (mount / "cgroup.controllers").read_text().split()
+        return controller in (mount / "cgroup.controllers").read_text().split()
     except OSError:
         return False
 
@@ -78,7 +76,7 @@ def has_memory_v2(mount: Path) -> bool:
 def make_cgroup(name: str) -> Cgroup:
     """A new cgroup limited to LIMIT bytes: v2 if this machine's unified tree has memory, else v1."""
     for mount in (CGROUP, CGROUP / "unified"):
-        if has_memory_v2(mount):
+        if has_controller(mount, "memory"):
             if "memory" not in (mount / "cgroup.subtree_control").read_text().split():
                 (mount / "cgroup.subtree_control").write_text("+memory")
             path = mount / name
@@ -125,6 +123,40 @@ def inside(group: Cgroup) -> tuple[str, ...]:
     return ("sh", "-c", 'echo $$ > "$0" && exec "$@"', str(group.path / "cgroup.procs"))
 
 
+@pytest.fixture
+def cpu_cgroup():
+    """A fresh cgroup with a CPU quota of 1.5 cores (v2 cpu.max or v1 cfs quota); its folder."""
+    if os.geteuid() != 0:
+        pytest.skip("making a cgroup needs root")
+    name = f"relulab-test-cpu-{os.getpid()}"
+    try:
+        mount = next((m for m in (CGROUP, CGROUP / "unified") if has_controller(m, "cpu")), None)
+        if mount is not None:
+            if "cpu" not in (mount / "cgroup.subtree_control").read_text().split():
+                (mount / "cgroup.subtree_control").write_text("+cpu")
+            path = mount / name
+            path.mkdir()
+            (path / "cpu.max").write_text("150000 100000")
+        else:
+            path = next(m for m in sorted(CGROUP.iterdir()) if "cpu" in m.name.split(",")) / name
+            path.mkdir()
+            (path / "cpu.cfs_quota_us").write_text("150000")
+    except (OSError, StopIteration) as exc:
+        pytest.fail(f"root could not make a cpu cgroup under {CGROUP}: {exc}")
+    try:
+        yield path
+    finally:
+        path.rmdir()
+
+
+def test_budget_reads_a_real_cpu_quota(cpu_cgroup):
+    command = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cpu_cgroup / "cgroup.procs"),
+               sys.executable, "-m", "lab.budget"]
+    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+    assert "1.5 cores (cgroup v" in out and "cpu allows 1" in out, out
+
+
 def test_budget_reads_the_cgroup_limit(cgroup):
     out = subprocess.run([*inside(cgroup), sys.executable, "-m", "lab.budget"], cwd=ROOT, check=True,
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
@@ -132,6 +164,8 @@ def test_budget_reads_the_cgroup_limit(cgroup):
     assert "memory allows 2" in out, out  # (2.9 - 0.7) GB / 0.8 GB per run
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_one_trains_ten_browse_under_the_limit(cgroup, browser):
     proc, url = start_streamlit(prefix=inside(cgroup))
     try:
