@@ -13,8 +13,9 @@ import time
 
 import pytest
 
+from lab.budget import host_cpus
 from lab.config import RunConfig
-from lab.executor import LocalExecutor, cpu_count, default_limit, execute_run
+from lab.executor import LocalExecutor, default_limit, execute_run
 from lab.i18n import t
 from lab.progress import progress_of
 from lab.runtable import COLUMNS, csv_text, ended_of, json_text, row
@@ -109,7 +110,7 @@ def test_limits_follow_the_cores_and_the_environment(monkeypatch):
     monkeypatch.setenv("RELULAB_MAX_RUNS", "3")
     assert default_limit() == 3
     monkeypatch.delenv("RELULAB_MAX_RUNS")
-    assert 1 <= default_limit() <= max(1, cpu_count())
+    assert 1 <= default_limit() <= max(1, host_cpus())
 
 
 def test_local_workers_train_queued_runs_in_order_and_leave_with_the_server(tmp_path):
