@@ -9,6 +9,7 @@ Run slots are what both the CPU and the memory allow, at least one; $RELULAB_MAX
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -177,6 +178,16 @@ def describe(limits: Limits, slots: int, env: dict[str, str] | None = None) -> s
             f"{limits.cpus:g} cores ({limits.cpu_source}), "
             f"{limits.memory_bytes / 1e9:.1f} GB memory ({limits.memory_source}); "
             f"server {SERVER_BYTES / 1e9:.1f} GB + {WORKER_BYTES / 1e9:.1f} GB per run slot")
+
+
+@functools.cache
+def server_budget() -> tuple[Limits, int]:
+    """This process's limits and run slots, read once; the first call says them in the server log."""
+    limits = read_limits()
+    slots = run_slots(limits)
+    # stderr, not logging: Streamlit configures only its own loggers, and Cloud's log shows stderr.
+    print(describe(limits, slots), file=sys.stderr, flush=True)
+    return limits, slots
 
 
 if __name__ == "__main__":

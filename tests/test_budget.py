@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from lab.budget import SERVER_BYTES, WORKER_BYTES, Limits, describe, read_limits, run_slots, threads_per_run
+from lab.budget import (
+    SERVER_BYTES,
+    WORKER_BYTES,
+    Limits,
+    describe,
+    read_limits,
+    run_slots,
+    server_budget,
+    threads_per_run,
+)
 
 GB = 1000**3
 HOST_CPUS, HOST_RAM = 16, 64 * GB  # a big host, as a container's affinity and /proc/meminfo show it
@@ -165,3 +174,15 @@ def test_describe_says_slots_cores_memory_and_why():
                     "2 cores (cgroup v2 cpu.max), 2.7 GB memory (cgroup v2 memory.max); "
                     "server 0.7 GB + 0.8 GB per run slot")
     assert "set by RELULAB_MAX_RUNS" in describe(limits, 4, env={"RELULAB_MAX_RUNS": "4"})
+
+
+def test_server_budget_reads_once_and_says_it(monkeypatch, capsys):
+    monkeypatch.setenv("RELULAB_MAX_RUNS", "3")
+    server_budget.cache_clear()
+    try:
+        limits, slots = server_budget()
+        assert slots == 3 and server_budget() == (limits, 3)
+        said = capsys.readouterr().err
+        assert said.count("ReLU Lab run budget: 3 run slots (set by RELULAB_MAX_RUNS)") == 1
+    finally:
+        server_budget.cache_clear()

@@ -82,7 +82,8 @@ def make_cgroup(name: str) -> Cgroup:
             path = mount / name
             path.mkdir()
             (path / "memory.max").write_text(str(LIMIT))
-            (path / "memory.swap.max").write_text("0") if (path / "memory.swap.max").exists() else None
+            if (path / "memory.swap.max").exists():  # no swapping out instead of an OOM kill
+                (path / "memory.swap.max").write_text("0")
             return Cgroup(path, 2)
     path = CGROUP / "memory" / name  # hybrid or v1-only hosts (this machine: v1 memory, v2 without it)
     path.mkdir()

@@ -134,6 +134,7 @@ def hermetic_env(tmp_path: Path) -> dict[str, str]:
     """No pip/uv configuration of this machine (its torch cap, its local wheel folders, its indexes)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
     return {**env, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
             "UV_NO_CONFIG": "1", "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "XDG_CONFIG_HOME": str(tmp_path)}
 
 
