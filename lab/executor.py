@@ -190,13 +190,12 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, store: Store, slots: int | None = None, threads_per_run: int | None = None):
-        limits = budget.read_limits()
-        self.store, self.slots = store, slots or budget.run_slots(limits)
+        limits, budgeted = budget.server_budget()  # says the budget in the server log
+        self.store, self.slots = store, slots or budgeted
         # Torch threads per run: all runs together use half the cores, the rest serve the app.
         # Oversubscribed OpenMP threads spin-wait: on a busy 2-core box one 2-thread run was
         # 16x slower per epoch than a 1-thread run.
         self.threads = threads_per_run or budget.threads_per_run(limits, self.slots)
-        LOG.warning(budget.describe(limits, self.slots))  # the server log says what it runs with
         self._procs: list[subprocess.Popen] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
