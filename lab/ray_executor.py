@@ -170,6 +170,7 @@ class RayExecutor:
     def close(self) -> None:
         """Stop watching and cancel this server's tasks (their runs end as interrupted); disconnect."""
         self._closed.set()
+        self._monitor.join(timeout=5)  # it may be inside ray.wait: let it return before the disconnect
         with self._lock:
             refs, self._refs = dict(self._refs), {}
         for run_id, ref in refs.items():

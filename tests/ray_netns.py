@@ -117,7 +117,7 @@ class RayCluster:
     @property
     def node_ids(self) -> list[str]:
         """The live nodes' ids."""
-        return [n.unique_id for n in self.cluster.list_all_nodes()]
+        return [n.node_id for n in self.cluster.list_all_nodes()]
 
     def shutdown(self) -> None:
         """Stop every Ray process of this cluster."""

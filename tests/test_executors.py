@@ -95,7 +95,7 @@ def test_a_run_trains_to_the_end_with_its_events_in_order(store, executor):
     assert [e.epoch for e in events if isinstance(e, EpochEnded)] == [1]
     record = store.record(run_id)
     assert record.status == "finished" and record.final_test_acc == run.test_acc > 0.5
-    wait_for(lambda: store.load_weights(run_id)[1:] == ("final", 20), timeout=10)
+    wait_for(lambda: (w := store.load_weights(run_id)) and w[1:] == ("final", 20), timeout=10)
 
 
 def test_stop_ends_a_training_run_within_a_second(store, executor):
@@ -104,7 +104,7 @@ def test_stop_ends_a_training_run_within_a_second(store, executor):
     seconds = stop_and_time(store, executor, run_id)
     assert seconds < 1.0, f"stopped after {seconds:.2f} s"
     # A stopped run keeps what it learned (its final weights land just after its status).
-    wait_for(lambda: store.load_weights(run_id)[1] == "final", timeout=10)
+    wait_for(lambda: (w := store.load_weights(run_id)) and w[1] == "final", timeout=10)
 
 
 def test_a_run_that_blows_up_ends_as_diverged(store, executor):
