@@ -73,15 +73,16 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, store: Store, address: str, **init_kwargs):
+    def __init__(self, store: Store, address: str, resubmit: bool = True, **init_kwargs):
         self.store, self.address = store, address
         connect(address, **init_kwargs)
         self._refs: dict[str, ray.ObjectRef] = {}  # run id -> its task's result
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self.store.recover(node="ray-monitor")  # runs whose trainer stopped beating long ago: interrupted
         # Queued Ray runs with no task (the server that queued them restarted): submit them again;
         # if another server did too, only one claim wins and the other task returns at once.
-        for run in self.store.list_runs(statuses=["queued"]):
+        for run in self.store.list_runs(statuses=["queued"]) if resubmit else []:
             if run.executor == "ray":
                 self.submit(run.id)
         self._monitor = threading.Thread(target=self._watch, name="relulab-ray-monitor", daemon=True)
@@ -168,12 +169,21 @@ class RayExecutor:
                 f"({type(exc).__name__}). Train it again.")
 
     def close(self) -> None:
-        """Stop watching and cancel this server's tasks (their runs end as interrupted); disconnect."""
+        """Stop watching, cancel this process's tasks (their runs end as interrupted) and disconnect."""
         self._closed.set()
         self._monitor.join(timeout=5)  # it may be inside ray.wait: let it return before the disconnect
         with self._lock:
             refs, self._refs = dict(self._refs), {}
-        for run_id, ref in refs.items():
+        for ref in refs.values():
             ray.cancel(ref, force=True)
-            self.store.end_without_events(run_id, "interrupted", "Interrupted: the server stopped.")
+        if refs:
+            # Only runs this process's tasks held: still queued, or no heartbeat since the cancel (a run
+            # another server's task trains beats every STOP_POLL_S and is left alone).
+            time.sleep(1.0)
+            cutoff = time.time() - 0.9
+            for run_id in refs:
+                run = self.store.get_run(run_id)
+                if run is not None and (run.status == "queued" or (
+                        run.status == "running" and (run.heartbeat or 0) < cutoff)):
+                    self.store.end_without_events(run_id, "interrupted", "Interrupted: the server stopped.")
         ray.shutdown()

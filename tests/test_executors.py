@@ -116,7 +116,7 @@ def test_a_run_that_blows_up_ends_as_diverged(store, executor):
 
 def test_a_killed_training_process_fails_only_its_run(store, executor):
     victim, survivor = start(store, executor, LONG), start(store, executor, LONG)
-    runs = wait_for(lambda: all((r := store.get_run(i)).step > 0 for i in (victim, survivor))
+    runs = wait_for(lambda: all(store.get_run(i).step > 0 for i in (victim, survivor))
                     and [store.get_run(i) for i in (victim, survivor)])
     assert runs[0].pid != runs[1].pid
     os.kill(runs[0].pid, signal.SIGKILL)
