@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -16,6 +18,7 @@ import pytest
 from lab.config import RunConfig
 from lab.events import EpochEnded, RunEnded, RunStarted, StepsLogged
 from lab.store import Store
+from tests.conftest import ROOT
 
 pytest_plugins = ["tests.ray_netns"]
 
@@ -117,13 +120,25 @@ def test_a_run_that_blows_up_ends_as_diverged(store, executor):
 def test_a_killed_training_process_fails_only_its_run(store, executor):
     victim, survivor = start(store, executor, LONG), start(store, executor, LONG)
     runs = wait_for(lambda: all(store.get_run(i).step > 0 for i in (victim, survivor))
-                    and [store.get_run(i) for i in (victim, survivor)])
+                    and [store.get_run(i) for i in (victim, survivor)], timeout=240)  # a fresh worker starts
     assert runs[0].pid != runs[1].pid
     os.kill(runs[0].pid, signal.SIGKILL)
     dead = ended(store, victim, timeout=30)
     assert dead.status == "failed" and "unexpectedly" in dead.message, dead.message
-    assert store.record(victim).status == "failed"  # the end is in the events too, for every reader
+    # The end is in the events too, for every reader (appended just after the row's status).
+    wait_for(lambda: store.record(victim).status == "failed", timeout=10)
     step = store.get_run(survivor).step
     wait_for(lambda: store.get_run(survivor).step > step, timeout=30)  # the other run goes on
     assert store.get_run(survivor).status == "running"
     stop_and_time(store, executor, survivor)
+
+
+def test_the_default_start_never_imports_ray():
+    # Without RELULAB_RAY_ADDRESS nothing loads ray (no cluster, none of its memory), Ray installed or not.
+    code = ("import sys, lab.executor, lab.store, lab.cli_runs, lab.__main__; "
+            "from lab.executor import get_executor, LocalExecutor; "
+            "assert 'ray' not in sys.modules and 'lab.ray_executor' not in sys.modules, 'ray imported'; print('ok')")
+    env = {k: v for k, v in os.environ.items() if k != "RELULAB_RAY_ADDRESS"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

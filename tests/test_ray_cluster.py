@@ -45,7 +45,7 @@ def two_training_runs(store: Store, executor) -> list:
     for run_id in ids:
         executor.submit(run_id)
     return wait_for(lambda: all(store.get_run(i).step > 0 for i in ids) and [store.get_run(i) for i in ids],
-                    timeout=120)
+                    timeout=240)  # on a busy 2-core box a fresh Ray worker takes minutes
 
 
 def test_runs_land_on_both_nodes_and_stop_within_a_second(store, executor, ray_cluster):
@@ -70,7 +70,7 @@ def test_losing_a_node_fails_only_the_run_it_was_training(store, executor, ray_c
     noticed = time.monotonic() - killed
     assert failed.status == "failed", failed.message
     assert "the Ray node training it was lost" in failed.message and lost_id in failed.message, failed.message
-    assert store.record(victim.id).status == "failed"
+    wait_for(lambda: store.record(victim.id).status == "failed", timeout=10)  # its end event follows the row
     step = store.get_run(survivor.id).step
     wait_for(lambda: store.get_run(survivor.id).step > step, timeout=30)  # the other node's run goes on
     assert store.get_run(survivor.id).status == "running"
