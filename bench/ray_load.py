@@ -140,7 +140,9 @@ def replica(args: argparse.Namespace) -> int:
             time.sleep(0.1)
         return ids
 
-    out: dict = {"warmup": train([f"warmup-{args.name}"])}
+    # Warm-up: as many runs as the executor trains at once, so every worker process this server uses
+    # has torch and MNIST loaded (a Ray worker serves one driver, i.e. one web server).
+    out: dict = {"warmup": train([f"warmup-{args.name}-{i}" for i in range(args.warm)])}
     if args.alone:
         out["alone"] = train(["alone"])
     Path(args.out + ".ready").write_text("ready")
@@ -195,6 +197,7 @@ def run_class(kind: str, db: str, ray_address: str, students: int, tmp: Path) ->
         "class_images_per_s": round(sum(images(r) for r in runs) / makespan, 1),
         "median_wait_s": round(sorted(r.started - r.created for r in runs)[len(runs) // 2], 1),
         "median_train_s": round(sorted(r.seconds for r in runs)[len(runs) // 2], 2),
+        "load_average_after": round(os.getloadavg()[0], 1),
     }
 
 
@@ -211,14 +214,18 @@ def main_inside(args: argparse.Namespace) -> int:
     pg = Postgres(tmp)
     cluster = None
     try:
+        # Keep a warm worker per web server on each node: by default a node keeps only num_cpus idle
+        # workers, so two servers' jobs would kill each other's warm (torch + MNIST) workers.
         cluster = Cluster(initialize_head=True, head_node_args={
-            "num_cpus": 1, "include_dashboard": False, "node_ip_address": "127.0.0.1"})
+            "num_cpus": 1, "include_dashboard": False, "node_ip_address": "127.0.0.1",
+            "_system_config": {"num_workers_soft_limit": 2}})
         cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
         cluster.wait_for_nodes()
         report = {"machine": f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                   "date": time.strftime("%Y-%m-%d"), "config": CONFIG, "simulated": (
                       "HTTP-less: two replica processes (each a RayExecutor or LocalExecutor on the same "
                       "PostgreSQL store) create and submit the runs as the Train page does; no browsers")}
+        report["load_average_before"] = round(os.getloadavg()[0], 1)
         report["local"] = run_class("local", pg.url, cluster.address, args.students, tmp)
         report["ray"] = run_class("ray", pg.url, cluster.address, args.students, tmp)
     finally:
@@ -235,6 +242,71 @@ def main_inside(args: argparse.Namespace) -> int:
     return 0
 
 
+def tree_rss_mb(pid: int) -> tuple[float, list[str]]:
+    """RSS of a process and all its descendants (MB), and their command names."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(proc.name))
+    total, names, todo = 0.0, [], [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+            names.append(Path(f"/proc/{p}/comm").read_text().strip())
+        except (OSError, IndexError):
+            continue
+    return total, names
+
+
+def idle(args: argparse.Namespace) -> int:
+    """The default start (`streamlit run app.py`, no RELULAB_RAY_ADDRESS) at idle: Ray installed vs hidden."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, wait_for_app
+
+    shadow = Path(tempfile.mkdtemp(prefix="rl-noray-"))
+    (shadow / "ray").mkdir()
+    (shadow / "ray" / "__init__.py").write_text("raise ImportError('ray hidden: as if not installed')\n")
+    report = {}
+    pw = sync_playwright().start()
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    for _ in range(args.rounds):  # alternate, so a drifting machine load affects both the same
+        for name, extra in (("ray installed", {}), ("ray not importable", {"PYTHONPATH": f"{shadow}:{ROOT}"})):
+            env = {k: v for k, v in os.environ.items() if k != "RELULAB_RAY_ADDRESS"}
+            os.environ.clear()
+            os.environ.update(env)
+            proc, url = start_streamlit(extra)
+            try:
+                context = browser.new_context()  # one visit runs app.py (the home page), then the tab closes
+                page = context.new_page()
+                page.goto(url, timeout=120_000)
+                wait_for_app(page)
+                context.close()
+                time.sleep(args.settle)
+                rss, names = tree_rss_mb(proc.pid)
+                maps = Path(f"/proc/{proc.pid}/maps").read_text()
+                row = report.setdefault(name, {"rss_mb": [], "ray_loaded_in_server": False, "processes": []})
+                row["rss_mb"].append(round(rss))
+                row["ray_loaded_in_server"] |= "_raylet" in maps
+                row["processes"] = sorted(set(names))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+    browser.close()
+    pw.stop()
+    shutil.rmtree(shadow, ignore_errors=True)
+    a, b = (min(report[k]["rss_mb"]) for k in ("ray installed", "ray not importable"))
+    report["ratio_installed_vs_not"] = round(a / b, 3)
+    print(json.dumps(report, indent=1))
+    return 0
+
+
 def main() -> int:
     """Parse; outside the namespace re-run inside it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -245,11 +317,17 @@ def main() -> int:
     rep.add_argument("--first", type=int, required=True)
     rep.add_argument("--count", type=int, required=True)
     rep.add_argument("--alone", action="store_true")
+    rep.add_argument("--warm", type=int, default=2)
+    idl = sub.add_parser("idle", help="idle memory of the default start, Ray installed vs not")
+    idl.add_argument("--rounds", type=int, default=2)
+    idl.add_argument("--settle", type=float, default=15.0)
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--json")
     args = parser.parse_args()
     if args.command == "replica":
         return replica(args)
+    if args.command == "idle":
+        return idle(args)
     if os.environ.get("RELULAB_IN_NETNS") != "1":
         cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", sys.executable, __file__,
                *sys.argv[1:]]
