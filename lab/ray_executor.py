@@ -108,7 +108,9 @@ class RayExecutor:
         if run is not None and not run.active:  # stopped while queued: free Ray's queue slot now
             ray.cancel(ref, force=False)
             return
-        threading.Timer(CANCEL_AFTER_S, self._force_stop, args=(run_id, ref)).start()
+        timer = threading.Timer(CANCEL_AFTER_S, self._force_stop, args=(run_id, ref))
+        timer.daemon = True  # never holds a process's exit
+        timer.start()
 
     def _force_stop(self, run_id: str, ref: ray.ObjectRef) -> None:
         """The trainer did not honour the flag in time (e.g. hung): cancel its task and end the run."""
