@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-CONFIG = dict(depth=1, width=64, epochs=1, train_subset=3000, log_every=10, batch_size=100, device="cpu")
+CONFIG = dict(depth=1, width=64, epochs=1, train_subset=10000, log_every=10, batch_size=100, device="cpu")
 
 
 def free_port() -> int:
@@ -150,6 +150,10 @@ def replica(args: argparse.Namespace) -> int:
         time.sleep(0.05)
     out["class"] = train([f"student-{i}" for i in range(args.first, args.first + args.count)])
     Path(args.out).write_text(json.dumps(out))
+    # Stay up until the whole class is done: a local server's workers also train the other server's
+    # students (one queue in the store), and closing a server interrupts the runs its workers hold.
+    while not Path(args.go + ".close").exists():
+        time.sleep(0.05)
     executor.close()
     return 0
 
@@ -175,6 +179,11 @@ def run_class(kind: str, db: str, ray_address: str, students: int, tmp: Path) ->
         time.sleep(0.1)
     go.write_text("go")
     began = time.time()
+    while not all(o.exists() for o in outs):
+        if any(p.poll() not in (None, 0) for p in procs):
+            raise RuntimeError(f"a {kind} replica failed")
+        time.sleep(0.1)
+    Path(str(go) + ".close").write_text("close")
     for p in procs:
         if p.wait(timeout=1800) != 0:
             raise RuntimeError(f"a {kind} replica failed")
