@@ -61,11 +61,12 @@ def resources_for(device: str) -> dict:
     return {"num_cpus": CPUS_PER_RUN, "num_gpus": 0}
 
 
-def connect(address: str, **kwargs) -> None:
-    """ray.init once per process (a page rerun finds it initialised and does nothing)."""
-    if not ray.is_initialized():
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False,
-                 configure_logging=False, **kwargs)
+def connect(address: str, **kwargs) -> bool:
+    """ray.init once per process (a page rerun finds it initialised and does nothing); True if this call did."""
+    if ray.is_initialized():
+        return False
+    ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False, configure_logging=False, **kwargs)
+    return True
 
 
 class RayExecutor:
@@ -75,7 +76,7 @@ class RayExecutor:
 
     def __init__(self, store: Store, address: str, resubmit: bool = True, **init_kwargs):
         self.store, self.address = store, address
-        connect(address, **init_kwargs)
+        self._owns_connection = connect(address, **init_kwargs)  # else another executor here made it
         self._refs: dict[str, ray.ObjectRef] = {}  # run id -> its task's result
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -171,7 +172,7 @@ class RayExecutor:
                 f"({type(exc).__name__}). Train it again.")
 
     def close(self) -> None:
-        """Stop watching, cancel this process's tasks (their runs end as interrupted) and disconnect."""
+        """Stop watching, cancel this executor's tasks (their runs end as interrupted); disconnect if it connected."""
         self._closed.set()
         self._monitor.join(timeout=5)  # it may be inside ray.wait: let it return before the disconnect
         with self._lock:
@@ -188,4 +189,5 @@ class RayExecutor:
                 if run is not None and (run.status == "queued" or (
                         run.status == "running" and (run.heartbeat or 0) < cutoff)):
                     self.store.end_without_events(run_id, "interrupted", "Interrupted: the server stopped.")
-        ray.shutdown()
+        if self._owns_connection:
+            ray.shutdown()

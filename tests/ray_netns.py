@@ -128,6 +128,21 @@ class RayCluster:
 
 
 @pytest.fixture(scope="session")
+def ray_executor(ray_cluster, tmp_path_factory):
+    """One RayExecutor (one Ray job, so its workers stay warm) on a SQLite store, for every Ray test."""
+    if ray_cluster is None:
+        yield None
+        return
+    from lab.ray_executor import RayExecutor
+    from lab.store import Store
+
+    executor = RayExecutor(Store(f"sqlite:///{tmp_path_factory.mktemp('ray-store') / 'runs.sqlite3'}"),
+                           ray_cluster.address)
+    yield executor
+    executor.close()
+
+
+@pytest.fixture(scope="session")
 def ray_cluster(tmp_path_factory):
     """Inside the namespace: a started two-node cluster (stopped at the end); outside: None (nothing runs)."""
     if not INSIDE:

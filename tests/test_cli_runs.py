@@ -66,7 +66,9 @@ def test_unknown_run_id_is_one_line_and_exit_2(db):
 
 
 @pytest.mark.netns
-def test_train_on_a_ray_cluster_records_the_node(db, tmp_path, capsys, ray_cluster):
+def test_train_on_a_ray_cluster_records_the_node(db, tmp_path, capsys, ray_cluster, ray_executor):
+    # With the session's executor connected, the CLI's executor joins its Ray job (warm workers) and
+    # leaves the connection open when it closes.
     out = tmp_path / "run.json"
     assert main(["train", *TINY, "--db", db, "--ray", ray_cluster.address, "--json", str(out)]) == 0
     written = json.loads(out.read_text())
@@ -75,3 +77,6 @@ def test_train_on_a_ray_cluster_records_the_node(db, tmp_path, capsys, ray_clust
     assert written["node"].rsplit("/", 1)[1] in {i[:12] for i in ray_cluster.node_ids}
     (run,) = listed(capsys, "--db", db)
     assert run["node"] == written["node"] and run["test_acc"] == written["epochs"][-1]["test_acc"]
+    import ray
+
+    assert ray.is_initialized()

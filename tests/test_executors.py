@@ -37,29 +37,24 @@ def wait_for(predicate, timeout: float = 90.0, every: float = 0.02):
     return value
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """One SQLite store for the module (both executors use it; each claims only its own runs)."""
-    return Store(f"sqlite:///{tmp_path_factory.mktemp('store') / 'runs.sqlite3'}")
-
-
 @pytest.fixture(scope="module", params=["local", pytest.param("ray", marks=pytest.mark.netns)])
-def executor(request, store):
-    """A started executor of each kind (None outside the namespace for Ray: nothing runs there)."""
-    if request.param == "local":
-        from lab.executor import LocalExecutor
+def executor(request, tmp_path_factory):
+    """A started executor of each kind on a SQLite store (for Ray: the session's; None outside the namespace)."""
+    if request.param == "ray":
+        yield request.getfixturevalue("ray_executor")
+        return
+    from lab.executor import LocalExecutor
 
-        ex = LocalExecutor(store, slots=2, threads_per_run=1)
-    else:
-        cluster = request.getfixturevalue("ray_cluster")
-        if cluster is None:
-            yield None
-            return
-        from lab.ray_executor import RayExecutor
-
-        ex = RayExecutor(store, cluster.address)
+    ex = LocalExecutor(Store(f"sqlite:///{tmp_path_factory.mktemp('store') / 'runs.sqlite3'}"), slots=2,
+                       threads_per_run=1)
     yield ex
     ex.close()
+
+
+@pytest.fixture
+def store(executor):
+    """The executor's store."""
+    return executor.store if executor is not None else None
 
 
 def start(store: Store, executor, config: RunConfig):

@@ -20,23 +20,16 @@ pytestmark = pytest.mark.netns
 LONG = RunConfig(depth=2, width=256, epochs=50)  # far longer than any test waits: always stopped
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A SQLite store for this module."""
-    return Store(f"sqlite:///{tmp_path_factory.mktemp('store') / 'runs.sqlite3'}")
+@pytest.fixture
+def executor(ray_executor):
+    """The session's Ray executor on the two-node cluster (None outside the namespace)."""
+    return ray_executor
 
 
-@pytest.fixture(scope="module")
-def executor(store, ray_cluster):
-    """The Ray executor connected to the two-node cluster (None outside the namespace)."""
-    if ray_cluster is None:
-        yield None
-        return
-    from lab.ray_executor import RayExecutor
-
-    ex = RayExecutor(store, ray_cluster.address)
-    yield ex
-    ex.close()
+@pytest.fixture
+def store(ray_executor):
+    """Its store."""
+    return ray_executor.store if ray_executor is not None else None
 
 
 def two_training_runs(store: Store, executor) -> list:
