@@ -102,7 +102,9 @@ def test_heatmap_shows_the_vanishing_gradient_as_a_dark_band_at_the_input(vanish
 
 def test_saturation_chart_has_saturated_and_dead_lines_per_hidden_layer(record):
     fig = saturation_figure(record)
-    assert [tr.name for tr in fig.data] == ["fc1 saturated", "fc1 dead", "fc2 saturated", "fc2 dead"]
+    assert [tr.name for tr in fig.data] == ["fc1", "fc1 dead", "fc2", "fc2 dead"]
+    assert [tr.showlegend for tr in fig.data] == [True, False, True, False]  # one entry per layer
+    assert "fc1 saturated" in fig.data[0].hovertemplate
     assert list(fig.data[0].y) == pytest.approx([100 * a["saturated"][0] for a in record.activations])
     assert list(fig.data[3].y) == pytest.approx([100 * a["dead"][1] for a in record.activations])
     assert fig.data[1].line.dash == "dash"
