@@ -15,9 +15,10 @@ from lab.events import RunEnded, RunRecord
 
 MAX_HISTORY = 30  # oldest runs drop out first; each keeps its weights (~1 MB for 784-256-256-10)
 
-# Column order of the table and the CSV file; the page translates the headers.
-COLUMNS = ("run", "status", "activation", "optimizer", "lr", "depth", "width", "init", "batch_size",
-           "epochs", "seed", "train_subset", "steps", "final_loss", "train_acc", "test_acc", "seconds")
+# Column order of the table and the CSV file, as people read them: which run, how it ended, how good,
+# how long, then the config. The page translates the headers and the status (lab.train_form.history_table).
+COLUMNS = ("run", "status", "test_acc", "final_loss", "seconds", "activation", "optimizer", "lr", "depth",
+           "width", "init", "batch_size", "epochs", "seed", "train_subset", "steps", "train_acc")
 
 
 @dataclass
@@ -50,11 +51,12 @@ class HistoryEntry:
     def row(self) -> dict[str, Any]:
         """A flat table row (COLUMNS) of config and final metrics."""
         cfg = self.config
-        return {"run": self.label, "status": self.status, "activation": cfg.activation,
-                "optimizer": cfg.optimizer, "lr": cfg.effective_lr, "depth": cfg.depth,
-                "width": cfg.width, "init": cfg.init, "batch_size": cfg.batch_size,
-                "epochs": cfg.epochs, "seed": cfg.seed, "train_subset": cfg.train_subset or 60000,
-                **self.metrics()}
+        values = {"run": self.label, "status": self.status, "activation": cfg.activation,
+                  "optimizer": cfg.optimizer, "lr": cfg.effective_lr, "depth": cfg.depth,
+                  "width": cfg.width, "init": cfg.init, "batch_size": cfg.batch_size,
+                  "epochs": cfg.epochs, "seed": cfg.seed, "train_subset": cfg.train_subset or 60000,
+                  **self.metrics()}
+        return {name: values[name] for name in COLUMNS}
 
     def final_grad_norms(self) -> list[float]:
         """Each layer's weight-gradient norm at the last logged step (input side first)."""
