@@ -68,17 +68,18 @@ def model_text(model: TrainedModel, lang: str) -> str:
     """The picker's text: the label with its test accuracy, or why there is none."""
     if model.status in ("running", "queued"):
         return t("draw.model.training", lang, label=model.label)
-    if model.test_acc is None:
-        return t("draw.model.untested", lang, label=model.label)
+    if model.test_acc is None:  # stopped before the first epoch's test, or not reported yet
+        return t("draw.model.untested", lang, label=model.label) if model.status == "stopped" else model.label
     return t("draw.model.trained", lang, label=model.label, acc=model.test_acc)
 
 
 def model_choices(models: Sequence[TrainedModel], lang: str) -> tuple[list[tuple[str, str]], str | None]:
-    """(key, text) of each usable model, newest first, and the key of the best finished one (or None)."""
+    """(key, text) of each usable model, newest first, and the default: the best finished one."""
     # Diverged and failed runs are of no use to draw with; the newest first keeps the list in the
     # order students trained. The default is the best *finished* run, not the newest: a 9.8% sigmoid
-    # run trained last should not answer the class's digits.
+    # run trained last should not answer the class's digits. With no finished run yet, the newest
+    # (a live one improves as it learns); with no trained run, None (the caller's shipped model).
     usable = [m for m in reversed(models) if m.status not in ("diverged", "failed")]
     finished = [m for m in usable if m.status == "finished" and m.test_acc is not None]
-    best = max(finished, key=lambda m: m.test_acc).key if finished else None
-    return [(m.key, model_text(m, lang)) for m in usable], best
+    best = max(finished, key=lambda m: m.test_acc) if finished else (usable[0] if usable else None)
+    return [(m.key, model_text(m, lang)) for m in usable], best.key if best else None

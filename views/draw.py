@@ -9,6 +9,7 @@ from lab.i18n import t
 from lab.modelfile import MAX_MODEL_BYTES, ModelFileError, load_model_bytes
 from lab.predict import load_default_model, model_from_source, probabilities, probability_figure, top_guesses
 from lab.preprocess import BlankImageError, enlarge, has_ink, preprocess
+from lab.run_labels import TrainedModel, model_choices
 from lab.uploads import MAX_BYTES, UploadError, decode_upload
 
 lang = st.session_state.get("lang", "en")
@@ -44,14 +45,21 @@ def model_file():
     return file.name
 
 
-def model_options(file_name: str | None) -> dict[str, str]:
-    """Picker text -> model key: trained models newest first, then an uploaded file, then the default.
+def model_options(file_name: str | None) -> tuple[dict[str, str], str]:
+    """Picker text -> model key (trained newest first, an uploaded file, the shipped one), and the default.
 
+    Issue 17: each trained model shows its test accuracy, and the best finished one is the default.
     The texts do not change while a model trains, so the picker keeps its choice meanwhile.
     """
     trained = st.session_state.get("trained_models") or {}
+    results = st.session_state.get("trained_results") or {}  # label -> (status, test_acc), Train page
+    unknown = lambda source: ("running" if getattr(source, "live", False) else "finished", None)
+    models = [TrainedModel(label, label, *results.get(label, unknown(source)))
+              for label, source in trained.items()]
+    choices, best = model_choices(models, lang)
     uploaded = {t("draw.model.file", lang, name=file_name): FILE} if file_name else {}
-    return {**{label: label for label in reversed(list(trained))}, **uploaded, default_name(): DEFAULT}
+    options = {**{text: key for key, text in choices}, **uploaded, default_name(): DEFAULT}
+    return options, best or (FILE if file_name else DEFAULT)
 
 
 def get_model(key: str):
@@ -139,10 +147,13 @@ st.title(t("draw.title", lang))
 st.caption(t("draw.intro", lang))
 
 picker_box = st.container()  # the picker shows above the model-file expander it depends on
-options = model_options(model_file())
+options, default_key = model_options(model_file())
 with picker_box:
     if len(options) > 1:
-        chosen = options[st.selectbox(t("draw.model", lang), list(options))]  # the newest by default
+        index = list(options.values()).index(default_key)
+        chosen = options[st.selectbox(t("draw.model", lang), list(options), index=index)]
+        if default_key not in (FILE, DEFAULT):
+            st.caption(t("draw.model.best", lang))
     else:
         chosen = DEFAULT
         st.caption(t("draw.model.using", lang, name=default_name()))

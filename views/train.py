@@ -11,6 +11,7 @@ from lab.config import CHOICES, RunConfig
 from lab.i18n import t
 from lab.modelfile import model_bytes
 from lab.optim import OPTIMIZERS
+from lab.run_labels import distinct_labels
 from lab.worker import SessionRuns
 
 lang = st.session_state.get("lang", "en")
@@ -28,11 +29,18 @@ def session_runs() -> SessionRuns:
 def load_preset(name: str) -> None:
     """Preset button: put the preset in the controls; a comparison preset also starts its runs."""
     config = form.preset_configs(name)[0]
-    st.session_state.update({W + k: v for k, v in form.widget_values(config).items()})
-    st.session_state.train_config = config
+    st.session_state.update({W + k: v for k, v in form.all_widget_values(config).items()})  # issue 17
+    st.session_state.train_config, st.session_state.train_preset = config, name
     st.session_state.train_preset_loaded, st.session_state.train_notices = True, []
     if name in form.GROUP_PRESETS:
         st.session_state.train_pending = name
+
+
+def set_widgets(config: RunConfig, preset: str | None) -> None:
+    """Reset button and "use defaults" button (issue 17): every widget to config, the preset noted."""
+    st.session_state.update({W + k: v for k, v in form.all_widget_values(config).items()})
+    st.session_state.train_config, st.session_state.train_preset = config, preset
+    st.session_state.train_notices = []
 
 
 def start(configs: list[RunConfig], group: str | None) -> None:
@@ -48,9 +56,11 @@ def start(configs: list[RunConfig], group: str | None) -> None:
 runs = session_runs()
 saved = st.session_state.get("train_config")
 url = {} if st.session_state.pop("train_preset_loaded", False) else st.query_params.to_dict()
-incoming, notices, _ = form.incoming_config(url, saved, CUDA)
+incoming, notices, url_preset = form.incoming_config(url, saved, CUDA)
 if incoming is not None or notices:
     st.session_state.train_notices = notices
+if url_preset:  # a home page link: note the preset like a button would (issue 17)
+    st.session_state.train_preset = url_preset
 current = incoming or saved or RunConfig()
 for key, value in form.widget_values(current).items():
     if incoming is not None or W + key not in st.session_state:
@@ -119,9 +129,24 @@ for col, name in zip(st.columns(len(form.PRESET_MENU)), form.PRESET_MENU, strict
     col.button(t(f"train.preset.{name}", lang), on_click=load_preset, args=(name,), width="stretch",
                help=t(f"train.preset_help.{name}", lang), key=f"train_preset_{name}")
 
-left, middle, _ = st.columns([1, 1, 3], vertical_alignment="center")
-if left.button(t("train.start", lang), type="primary", width="stretch", key="train_start"):
+# --- issue 17: preset note, hint, reset; ▶ Train disabled while a run is active ---
+preset = st.session_state.get("train_preset")
+if preset and config == form.preset_configs(preset)[0]:
+    fields = ", ".join(f"{k}={v}" for k, v in form.preset_fields(preset).items())
+    note = t("train.preset_loaded", lang, name=t(f"train.preset.{preset}", lang), fields=fields)
+    st.info(note if preset in form.GROUP_PRESETS else f"{note} {t('train.preset_press', lang)}")
+if hint := form.config_hint(config, preset, lang):
+    st.warning(hint, icon=":material/lightbulb:")
+    if left_over := form.leftovers(config, preset):
+        st.button(t("train.use_defaults", lang, fields=", ".join(left_over)), key="train_use_defaults",
+                  on_click=set_widgets, args=(form.without_leftovers(config, preset), None))
+busy = bool(runs.active())
+left, middle, right, _ = st.columns([1, 1, 1.2, 1.8], vertical_alignment="center")
+if left.button(t("train.start", lang), type="primary", width="stretch", key="train_start", disabled=busy,
+               help=t("train.running_note", lang) if busy else None):
     start([config], None)
+right.button(t("train.reset", lang), key="train_reset", width="stretch", help=t("train.reset_help", lang),
+             on_click=set_widgets, args=(RunConfig(), None))
 if pending := st.session_state.pop("train_pending", None):
     st.session_state.train_groups = st.session_state.get("train_groups", 0) + 1
     start(form.preset_configs(pending), f"{pending}-{st.session_state.train_groups}")
@@ -175,18 +200,22 @@ live_view()
 
 entries = runs.history.entries()
 models = st.session_state.setdefault("trained_models", {})
+results = st.session_state.setdefault("trained_results", {})  # issue 17: the Draw picker's accuracies
 for entry in entries:  # a diverged or failed model is no use to the Draw page
+    results[entry.label] = (entry.status, entry.record.final_test_acc)
     if entry.status in ("diverged", "failed"):
         models.pop(entry.label, None)
 if entries:
     st.header(t("train.history", lang))
-    table = pd.DataFrame(runs.history.rows()).rename(columns=lambda c: t(f"train.col.{c}", lang))
+    table = pd.DataFrame(form.history_table(runs.history.rows(), lang))  # issue 17: order, status
     st.dataframe(table, hide_index=True)
     labels = [e.label for e in entries]
+    shown = dict(zip(labels, distinct_labels([e.config for e in entries], [e.number for e in entries]),
+                     strict=True))  # issue 17: labels that say how runs differ
     last_group = [e.label for e in entries if e.group and e.group == entries[-1].group]
-    chosen = st.multiselect(t("train.compare_pick", lang), labels,
+    chosen = st.multiselect(t("train.compare_pick", lang), labels, format_func=shown.get,
                             default=last_group if len(last_group) > 1 else labels[-2:])
-    picked = [(e.label, e.record) for e in entries if e.label in chosen]
+    picked = [(shown[e.label], e.record) for e in entries if e.label in chosen]
     memo = st.session_state.setdefault("train_compare_memo", charts.FigureMemo())
     compared = memo.get((lang, *((label, charts.record_version(r)) for label, r in picked)),
                         lambda: charts.compare_figures(picked, lang))

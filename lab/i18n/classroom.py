@@ -5,6 +5,7 @@ EN: dict[str, str] = {
     "app.present_help": "Larger text for a projector; the sidebar folds away (open it with the arrow).",
     "train.preset_loaded": "Preset loaded: **{name}**. Every setting is the page's default except: {fields}.",
     "train.preset_loaded_none": "Preset loaded: **{name}** (the page's defaults).",
+    "train.preset_press": "Press ▶ Train to run it.",
     "train.reset": "↺ Reset to defaults",
     "train.reset_help": "Every setting back to the page's defaults.",
     "train.use_defaults": "Use defaults for {fields}",
@@ -36,6 +37,7 @@ KO: dict[str, str] = {
     "train.preset_loaded": ("프리셋을 불러왔습니다: **{name}**. 다음을 뺀 모든 설정은 페이지 "
                             "기본값입니다: {fields}."),
     "train.preset_loaded_none": "프리셋을 불러왔습니다: **{name}** (페이지 기본값).",
+    "train.preset_press": "▶ 학습을 누르면 실행합니다.",
     "train.reset": "↺ 기본값으로",
     "train.reset_help": "모든 설정을 페이지 기본값으로 되돌립니다.",
     "train.use_defaults": "{fields}을(를) 기본값으로",
