@@ -40,7 +40,7 @@ def set_widgets(config: RunConfig, preset: str | None) -> None:
     """Reset button and "use defaults" button (issue 17): every widget to config, the preset noted."""
     st.session_state.update({W + k: v for k, v in form.all_widget_values(config).items()})
     st.session_state.train_config, st.session_state.train_preset = config, preset
-    st.session_state.train_notices = []
+    st.session_state.train_notices, st.session_state.train_preset_loaded = [], True  # the URL is stale
 
 
 def start(configs: list[RunConfig], group: str | None) -> None:
@@ -140,16 +140,18 @@ if hint := form.config_hint(config, preset, lang):
     if left_over := form.leftovers(config, preset):
         st.button(t("train.use_defaults", lang, fields=", ".join(left_over)), key="train_use_defaults",
                   on_click=set_widgets, args=(form.without_leftovers(config, preset), None))
+if pending := st.session_state.pop("train_pending", None):  # before ▶ Train: it shows disabled at once
+    st.session_state.train_groups = st.session_state.get("train_groups", 0) + 1
+    start(form.preset_configs(pending), f"{pending}-{st.session_state.train_groups}")
 busy = bool(runs.active())
 left, middle, right, _ = st.columns([1, 1, 1.2, 1.8], vertical_alignment="center")
 if left.button(t("train.start", lang), type="primary", width="stretch", key="train_start", disabled=busy,
                help=t("train.running_note", lang) if busy else None):
     start([config], None)
+    if runs.active():
+        st.rerun()  # redraw the page with ▶ Train disabled while the run is active
 right.button(t("train.reset", lang), key="train_reset", width="stretch", help=t("train.reset_help", lang),
              on_click=set_widgets, args=(RunConfig(), None))
-if pending := st.session_state.pop("train_pending", None):
-    st.session_state.train_groups = st.session_state.get("train_groups", 0) + 1
-    start(form.preset_configs(pending), f"{pending}-{st.session_state.train_groups}")
 middle.button(t("train.stop", lang), on_click=runs.stop_all, disabled=not runs.active(), width="stretch",
               key="train_stop")
 live = bool(runs.active())  # while anything is queued or training, the live view ticks
