@@ -16,9 +16,10 @@ BASE = """
 
 # Korean breaks lines between words, never inside one ("이야/기", "기/울기는"); a word longer than the
 # line (a URL, a formula) may still break so that nothing overflows.
+# Streamlit sets word-break: break-word on headings and markdown itself, so every element is named.
 KOREAN = """
-.stApp { word-break: keep-all; overflow-wrap: anywhere; }
-.stApp code, .stApp pre { word-break: normal; }
+.stApp, .stApp * { word-break: keep-all !important; overflow-wrap: break-word; }
+.stApp pre, .stApp pre *, .stApp code { word-break: normal !important; }
 """
 
 # The projector: larger type, less chrome at the top, so the charts that matter sit above the fold.

@@ -13,13 +13,17 @@ from lab.i18n import t
 
 HEIGHT = 340  # readable on a projector, two charts side by side
 FONT_SIZE = 15
+TICK_SIZE = 14  # Streamlit's chart theme sets ~11 px ticks: too small across a classroom
+TITLE_SIZE = 17
 MAX_POINTS = 1500  # per line: more points than pixels only slow the live redraw
 # The legend sits under the x-axis title, in the bottom margin, never above the plot where the title
 # is: at any number of layers or runs it can only grow downward, and the figure grows with it.
 LEGEND_ROW_PX = 26  # height of one row of legend entries at FONT_SIZE
 AXIS_BOTTOM_PX = 62  # tick labels and the x-axis title under the plot
-NARROWEST_PX = 300  # the narrowest chart the page draws (three side by side at 1024 px)
+NARROWEST_PX = 270  # the narrowest chart the page draws (two side by side at 1024 px, sidebar open)
 CHAR_PX = 8.5  # mean width of a legend character at FONT_SIZE (Hangul is wider: counted twice)
+TITLE_CHARS = 28  # a title line at most this wide (in latin characters) fits NARROWEST_PX
+TITLE_LINE_PX = 22
 
 
 def _c(key: str, lang: str) -> str:
@@ -62,12 +66,27 @@ def _thin(items: Sequence) -> list:
     return kept
 
 
+def text_width(text: str) -> int:
+    """Width of a text in latin characters: Hangul and CJK count twice."""
+    return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+
+
+def wrap_title(title: str, width: int = TITLE_CHARS) -> str:
+    """The title broken into lines (<br>) at spaces so each fits a narrow chart."""
+    lines: list[str] = []
+    for word in title.split(" "):
+        if lines and text_width(lines[-1] + " " + word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def legend_rows(names: Sequence[str], width_px: float = NARROWEST_PX) -> int:
     """Rows a horizontal legend of these entries needs in a chart width_px wide (0 for none)."""
     rows, used = 0, width_px
     for name in names:
-        chars = sum(2 if ord(c) > 0x2E80 else 1 for c in name)
-        entry = 48 + CHAR_PX * chars  # the line sample, the gap, the text
+        entry = 48 + CHAR_PX * text_width(name)  # the line sample, the gap, the text
         if used + entry > width_px:
             rows, used = rows + 1, 0.0
         used += entry
@@ -81,15 +100,21 @@ def log_axis() -> dict:
 
 def _figure(meta: str, title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
     """An empty figure with the app's look; meta names it for tests and the browser."""
-    layout = dict(meta=meta, title=dict(text=title, x=0, xref="paper", xanchor="left", yref="container",
-                                        y=1, yanchor="top", pad=dict(t=10)),
-                  height=HEIGHT, font=dict(size=FONT_SIZE),
-                  margin=dict(l=60, r=20, t=44, b=AXIS_BOTTOM_PX),
+    # The title starts at the chart's left edge, in the top margin (wrapped for narrow columns);
+    # the legend lives in the bottom margin: the two can never meet.
+    title = wrap_title(title)
+    top = 44 + TITLE_LINE_PX * title.count("<br>")
+    layout = dict(meta=meta, title=dict(text=title, x=0, xref="container", xanchor="left", yref="container",
+                                        y=1, yanchor="top", pad=dict(t=10, l=8), font=dict(size=TITLE_SIZE)),
+                  height=HEIGHT + top - 44, font=dict(size=FONT_SIZE),
+                  margin=dict(l=60, r=20, t=top, b=AXIS_BOTTOM_PX),
                   legend=dict(orientation="h", xref="container", x=0, xanchor="left", yref="container",
                               y=0, yanchor="bottom", font=dict(size=FONT_SIZE)),
                   uirevision=meta,  # keep the user's zoom across live redraws
-                  xaxis=dict(title=dict(text=x_title, standoff=6)),
-                  yaxis=dict(title=dict(text=y_title), **(log_axis() if log_y else dict(type="linear"))))
+                  xaxis=dict(title=dict(text=x_title, standoff=6, font=dict(size=FONT_SIZE)),
+                             tickfont=dict(size=TICK_SIZE)),
+                  yaxis=dict(title=dict(text=y_title, font=dict(size=FONT_SIZE)),
+                             tickfont=dict(size=TICK_SIZE), **(log_axis() if log_y else dict(type="linear"))))
     # Built from a plain layout without Plotly's validation, and with no template: these charts
     # use Streamlit's theme, which replaces it in the browser. Validating the layout and copying
     # plotly_white into each figure was most of a live redraw's server time (six charts, to_dict
@@ -103,7 +128,7 @@ def fit_legend(fig: go.Figure) -> go.Figure:
              and tr.type not in ("heatmap",)]
     rows = legend_rows(names)
     extra = rows * LEGEND_ROW_PX
-    fig.layout.height = HEIGHT + extra
+    fig.layout.height = HEIGHT + fig.layout.margin.t - 44 + extra
     fig.layout.margin.b = AXIS_BOTTOM_PX + extra + (6 if rows else 0)
     return fig
 

@@ -221,8 +221,9 @@ if entries:
     memo = st.session_state.setdefault("train_compare_memo", charts.FigureMemo())
     compared = memo.get((lang, *((label, charts.record_version(r)) for label, r in picked)),
                         lambda: charts.compare_figures(picked, lang))
-    for col, figure in zip(st.columns(3), compared, strict=True):
-        col.plotly_chart(figure)
+    columns = st.columns(2)  # issue 17: two a row, as the run's charts (three were 177 px wide at 1024)
+    for i, figure in enumerate(compared):
+        columns[i % 2].plotly_chart(figure)
     st.subheader(t("train.take_home", lang))
     c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
     c1.download_button(t("train.dl_csv", lang), runs.history.to_csv, "relulab_runs.csv", "text/csv")
