@@ -103,9 +103,14 @@ def _figure(meta: str, title: str, x_title: str, y_title: str, log_y: bool = Fal
     # The title starts at the chart's left edge, in the top margin (wrapped for narrow columns);
     # the legend lives in the bottom margin: the two can never meet.
     title = wrap_title(title)
-    top = 44 + TITLE_LINE_PX * title.count("<br>")
-    layout = dict(meta=meta, title=dict(text=title, x=0, xref="container", xanchor="left", yref="container",
-                                        y=1, yanchor="top", pad=dict(t=10, l=8), font=dict(size=TITLE_SIZE)),
+    top = 44 + (TITLE_LINE_PX + 4) * title.count("<br>")
+    # Anchored at its bottom, just above the plot area. Plotly anchors a title of several lines by its
+    # first line (measured: a top-anchored second line pushed the first out of the chart, a bottom-
+    # anchored one ran into the plot), so the pad lifts it by the lines that follow.
+    lift = 8 + (TITLE_LINE_PX + 2) * title.count("<br>")
+    layout = dict(meta=meta, title=dict(text=title, x=0, xref="container", xanchor="left", yref="paper",
+                                        y=1, yanchor="bottom", pad=dict(b=lift, l=8),
+                                        font=dict(size=TITLE_SIZE)),
                   height=HEIGHT + top - 44, font=dict(size=FONT_SIZE),
                   margin=dict(l=60, r=20, t=top, b=AXIS_BOTTOM_PX),
                   legend=dict(orientation="h", xref="container", x=0, xanchor="left", yref="container",
