@@ -54,6 +54,13 @@ def distinct_labels(configs: Sequence[RunConfig], numbers: Sequence[int] | None 
     return labels
 
 
+def relabel(labels: Sequence[str], configs: Sequence[RunConfig]) -> list[str]:
+    """Run labels ('#3 relu · …') redone by distinct_labels, keeping each '#n'; other labels stay."""
+    texts = distinct_labels(configs)
+    return [f"{label.split(' ', 1)[0]} {text}" if label.startswith("#") else label
+            for label, text in zip(labels, texts, strict=True)]
+
+
 @dataclass(frozen=True)
 class TrainedModel:
     """What the Draw page's picker knows of a trained model."""

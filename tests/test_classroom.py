@@ -13,7 +13,7 @@ from lab.activation_figures import chain_result
 from lab.config import PRESETS, RunConfig
 from lab.events import RunEnded
 from lab.history import COLUMNS
-from lab.run_labels import TrainedModel, distinct_labels, model_choices
+from lab.run_labels import TrainedModel, distinct_labels, model_choices, relabel
 from lab.style import page_css
 from lab.train_form import (
     all_widget_values,
@@ -153,6 +153,9 @@ def test_labels_add_what_differs_between_runs_of_the_same_shape():
     assert len(set(labels)) == 4
     sgd = [RunConfig(optimizer="sgd"), RunConfig(optimizer="sgd", opt_params={"momentum": 0.9})]
     assert distinct_labels(sgd) == ["relu · sgd 0.1 · 2×256", "relu · sgd 0.1 · 2×256 · momentum=0.9"]
+    assert relabel(["#7 relu · sgd 0.1 · 2×256", "#8 relu · sgd 0.1 · 2×256"], sgd) == [
+        "#7 relu · sgd 0.1 · 2×256", "#8 relu · sgd 0.1 · 2×256 · momentum=0.9"]
+    assert relabel(["lesson-nn #1"], sgd[:1]) == ["lesson-nn #1"]  # not a run label: kept
 
 
 def test_model_choices_default_to_the_best_finished_model():

@@ -142,9 +142,11 @@ def test_the_best_finished_model_is_the_default_and_each_shows_its_accuracy(seve
     at = draw(at.run(), seven)
     assert not at.exception
     picker = at.selectbox[0]
-    assert picker.options[:3] == ["#3 sigmoid · test 9.8%", "#2 relu · test 97.8%", "#1 relu · test 95.1%"]
+    base = "relu · adam 0.001 · 1×16"  # the label shows the run's config (the test nets are all alike)
+    assert picker.options[:3] == [f"#3 {base} · test 9.8%", f"#2 {base} · test 97.8%",
+                                  f"#1 {base} · test 95.1%"]
     assert not any("#4" in option for option in picker.options)
-    assert picker.value == "#2 relu · test 97.8%" and "It is 6" in texts(at.markdown)
+    assert picker.value == f"#2 {base} · test 97.8%" and "It is 6" in texts(at.markdown)
     assert "best finished run" in texts(at.caption)
 
 
@@ -153,8 +155,9 @@ def test_a_stopped_model_says_it_has_no_accuracy_yet_and_korean_shows_the_accura
     at = new_app(trained, lang="ko")
     at.session_state["trained_results"] = {"#1 relu": ("finished", 0.9), "#2 relu": ("stopped", None)}
     at = at.run()
-    assert at.selectbox[0].options[:2] == ["#2 relu · 첫 에포크 전에 중지", "#1 relu · 테스트 90.0%"]
-    assert at.selectbox[0].value == "#1 relu · 테스트 90.0%"
+    base = "relu · adam 0.001 · 1×16"
+    assert at.selectbox[0].options[:2] == [f"#2 {base} · 첫 에포크 전에 중지", f"#1 {base} · 테스트 90.0%"]
+    assert at.selectbox[0].value == f"#1 {base} · 테스트 90.0%"
 
 
 def test_a_live_model_is_marked_and_predicts(seven):

@@ -176,3 +176,18 @@ def test_screenshots_of_the_other_pages(app_url, pg, name, lang):
     pg.wait_for_timeout(1000)
     assert pg.locator("[data-testid='stException']").count() == 0
     shot(pg, name, lang)
+
+
+def test_presentation_mode_folds_the_sidebar_and_enlarges_the_type(app_url, pg):
+    open_page(pg, app_url, "train", "ko", "present=1")
+    pg.locator("h1").first.wait_for()
+    wait_for_app(pg)
+    pg.wait_for_timeout(1000)  # the sidebar slides away
+    sidebar = pg.evaluate(f"() => ({BOX_JS})(document.querySelector('[data-testid=stSidebar]'))")
+    assert sidebar["x"] + sidebar["w"] <= 1, sidebar
+    root_px = pg.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    main = pg.evaluate(f"() => ({BOX_JS})(document.querySelector('[data-testid=stMainBlockContainer]'))")
+    print(f"\npresentation mode: root font {root_px} px, main column {main['w']:.0f} px wide")
+    assert root_px == 19 and main["w"] > 800  # the charts get the whole width of the projector
+    pg.wait_for_timeout(500)
+    shot(pg, "train_present", "ko")

@@ -9,7 +9,7 @@ from lab.i18n import t
 from lab.modelfile import MAX_MODEL_BYTES, ModelFileError, load_model_bytes
 from lab.predict import load_default_model, model_from_source, probabilities, probability_figure, top_guesses
 from lab.preprocess import BlankImageError, enlarge, has_ink, preprocess
-from lab.run_labels import TrainedModel, model_choices
+from lab.run_labels import TrainedModel, model_choices, relabel
 from lab.uploads import MAX_BYTES, UploadError, decode_upload
 
 lang = st.session_state.get("lang", "en")
@@ -54,8 +54,9 @@ def model_options(file_name: str | None) -> tuple[dict[str, str], str]:
     trained = st.session_state.get("trained_models") or {}
     results = st.session_state.get("trained_results") or {}  # label -> (status, test_acc), Train page
     unknown = lambda source: ("running" if getattr(source, "live", False) else "finished", None)
-    models = [TrainedModel(label, label, *results.get(label, unknown(source)))
-              for label, source in trained.items()]
+    shown = relabel(list(trained), [source.config for source in trained.values()])  # how runs differ
+    models = [TrainedModel(label, text, *results.get(label, unknown(source)))
+              for (label, source), text in zip(trained.items(), shown, strict=True)]
     choices, best = model_choices(models, lang)
     uploaded = {t("draw.model.file", lang, name=file_name): FILE} if file_name else {}
     options = {**{text: key for key, text in choices}, **uploaded, default_name(): DEFAULT}

@@ -229,7 +229,8 @@ if entries:
     c1.download_button(t("train.dl_csv", lang), runs.history.to_csv, "relulab_runs.csv", "text/csv")
     c2.download_button(t("train.dl_json", lang), runs.history.to_json, "relulab_runs.json",
                        "application/json")
-    pick = runs.history.by_label(c3.selectbox(t("train.model_pick", lang), labels[::-1]))
+    pick = runs.history.by_label(c3.selectbox(t("train.model_pick", lang), labels[::-1],
+                                              format_func=shown.get))
     meta = {"label": pick.label, "config": pick.config.to_dict(), "test_acc": pick.record.final_test_acc}
     c3.download_button(t("train.dl_model", lang), lambda: model_bytes(
         pick.source.snapshot(), pick.config.activation, pick.config.leaky_slope, meta),
