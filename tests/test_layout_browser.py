@@ -10,6 +10,7 @@ import pytest
 
 from lab.i18n import t
 from tests.conftest import SCREENSHOTS, wait_for_app
+from tests.test_draw_browser import SEVEN, stroke
 
 pytestmark = pytest.mark.browser
 
@@ -171,6 +172,13 @@ def test_screenshots_of_the_other_pages(app_url, pg, name, lang):
     open_page(pg, app_url, name, lang)
     pg.get_by_role("heading", name=t(f"{name[:3] if name == 'activations' else name}.title", lang)).wait_for()
     if name == "activations":
+        pg.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for()
+    else:  # a drawn 7 and the model's answer, as the class sees it
+        canvas = pg.locator("canvas.upper-canvas")
+        canvas.wait_for()
+        wait_for_app(pg)
+        for points in SEVEN:
+            stroke(pg, canvas, points)
         pg.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for()
     wait_for_app(pg)
     pg.wait_for_timeout(1000)
