@@ -96,7 +96,7 @@ with st.sidebar:
     st.slider(t("train.depth", lang), 0, 10, key=W + "depth", help=t("train.depth_help", lang))
     st.select_slider(t("train.width", lang), form.with_value(form.WIDTHS, st.session_state[W + "width"]),
                      key=W + "width")
-    st.selectbox(t("train.init", lang), CHOICES["init"], key=W + "init",
+    st.selectbox(t("train.init", lang), CHOICES["init"], key=W + "init", help=t("train.init_help", lang),
                  format_func=lambda name: t(f"train.init.{name}", lang))
     st.select_slider(t("train.batch_size", lang),
                      form.with_value(form.BATCHES, st.session_state[W + "batch_size"]), key=W + "batch_size")

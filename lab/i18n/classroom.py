@@ -6,6 +6,8 @@ EN: dict[str, str] = {
     "train.preset_loaded": "Preset loaded: **{name}**. Every setting is the page's default except: {fields}.",
     "train.preset_loaded_none": "Preset loaded: **{name}** (the page's defaults).",
     "train.preset_press": "Press ▶ Train to run it.",
+    "train.init_help": ("PyTorch default: Kaiming uniform, scaled to each layer's inputs. Normal, std 1: "
+                        "the lesson's torch.nn.init.normal_, which saturates deep sigmoid nets."),
     "train.reset": "↺ Reset to defaults",
     "train.reset_help": "Every setting back to the page's defaults.",
     "train.use_defaults": "Use defaults for {fields}",
@@ -38,6 +40,8 @@ KO: dict[str, str] = {
                             "기본값입니다: {fields}."),
     "train.preset_loaded_none": "프리셋을 불러왔습니다: **{name}** (페이지 기본값).",
     "train.preset_press": "▶ 학습을 누르면 실행합니다.",
+    "train.init_help": ("PyTorch 기본값: 층의 입력 수에 맞춘 Kaiming 균등분포. 정규분포 σ=1: 강의의 "
+                        "torch.nn.init.normal_로, 깊은 시그모이드 신경망을 포화시킵니다."),
     "train.reset": "↺ 기본값으로",
     "train.reset_help": "모든 설정을 페이지 기본값으로 되돌립니다.",
     "train.use_defaults": "{fields}을(를) 기본값으로",
