@@ -227,6 +227,15 @@ def status_text(status: str, lang: str) -> str:
     return t(f"train.status.{status}", lang)
 
 
+HISTORY_FORMATS = {"test_acc": "percent", "train_acc": "percent", "final_loss": "%.4f", "seconds": "%.1f",
+                   "lr": "%g"}
+
+
+def history_formats(lang: str) -> dict[str, str]:
+    """Translated column header -> number format of the history table (accuracies in percent)."""
+    return {t(f"train.col.{k}", lang): f for k, f in HISTORY_FORMATS.items()}
+
+
 def history_table(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     """History rows for the page: translated headers and status values (the CSV keeps the raw ones)."""
     return [{t(f"train.col.{k}", lang): status_text(v, lang) if k == "status" else v for k, v in row.items()}

@@ -21,6 +21,7 @@ from lab.train_form import (
     end_message,
     eta_ready,
     hint_reasons,
+    history_formats,
     history_table,
     leftovers,
     preset_fields,
@@ -176,6 +177,7 @@ def test_history_reads_run_status_accuracy_loss_seconds_then_config_in_both_lang
     (ko,) = history_table([row], "ko")
     assert list(ko)[:5] == ["실행", "상태", "테스트 정확도", "최종 손실", "초"] and ko["상태"] == "중지"
     assert history_table([row], "en")[0]["Status"] == "stopped"
+    assert history_formats("ko")["테스트 정확도"] == "percent"
 
 
 def progress(step: int, elapsed: float, total: int = 1000) -> SimpleNamespace:

@@ -210,7 +210,8 @@ for entry in entries:  # a diverged or failed model is no use to the Draw page
 if entries:
     st.header(t("train.history", lang))
     table = pd.DataFrame(form.history_table(runs.history.rows(), lang))  # issue 17: order, status
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, column_config={
+        name: st.column_config.NumberColumn(format=f) for name, f in form.history_formats(lang).items()})
     labels = [e.label for e in entries]
     shown = dict(zip(labels, distinct_labels([e.config for e in entries], [e.number for e in entries]),
                      strict=True))  # issue 17: labels that say how runs differ
