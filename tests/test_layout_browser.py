@@ -88,6 +88,8 @@ def open_page(pg, app_url: str, path: str, lang: str, query: str = "") -> None:
 def shot(pg, name: str, lang: str) -> None:
     """The viewport, as the projector shows it, into docs/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pg.mouse.move(2, 2)  # no chart toolbar (shown on hover) in the picture
+    pg.wait_for_timeout(300)
     pg.screenshot(path=str(SCREENSHOTS / f"{name}_{lang}_1024.png"))
 
 

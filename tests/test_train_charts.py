@@ -150,3 +150,19 @@ def test_long_runs_are_thinned_for_the_live_redraw_but_keep_their_ends(record):
     assert fig.data[0].x[0] == 1 and fig.data[0].x[-1] == 4800
     assert fig.data[1].y[-1] == pytest.approx(smooth([s["loss"] for s in long.steps])[-1])
     assert len(grad_heatmap(long).data[0].x) <= MAX_POINTS + 1
+
+
+def test_legends_sit_under_the_plot_and_the_figure_grows_with_their_rows(vanishing_pair, record):
+    from lab.train_charts import HEIGHT, legend_rows, wrap_title
+
+    deep, shallow = saturation_figure(vanishing_pair[0]), saturation_figure(record)
+    for fig in (deep, shallow, grad_norm_figure(vanishing_pair[0])):
+        legend, title = fig.layout.legend, fig.layout.title
+        assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")  # the bottom margin
+        assert (title.yref, title.y, title.yanchor) == ("paper", 1, "bottom")  # above the plot area
+    assert legend_rows(["fc1", "fc2", "fc3", "fc4", "fc5", "fc6"]) == 3 and legend_rows([]) == 0
+    assert deep.layout.height > shallow.layout.height > HEIGHT  # 6 layers: more legend rows, more room
+    assert deep.layout.margin.b - shallow.layout.margin.b == deep.layout.height - shallow.layout.height
+    wrapped = wrap_title("Saturated (solid) and dead (dashed) units")
+    assert wrapped == "Saturated (solid) and dead<br>(dashed) units"
+    assert grad_norm_figure(record).layout.yaxis.dtick == 1  # decades only: no 8 px minor digits
