@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 import lab.predict
 from lab.canvas_sim import render_as_canvas
 from lab.config import RunConfig
-from lab.events import RunEnded
+from lab.events import EpochEnded, RunEnded
 from lab.modelfile import ModelFileError, model_bytes
 from lab.models import build_mlp, plain_state_dict
 from lab.runmodels import ModelSource
@@ -52,8 +52,11 @@ def fixed_source(label: str, digit: int, live: bool = False) -> ModelSource:
 LABEL: dict[str, str] = {}  # a test's name for a model -> the label its stored run shows
 
 
-def new_app(trained: dict | None = None, lang: str = "en") -> AppTest:
-    """The page for a new browser whose stored runs hold the given models (oldest first)."""
+def new_app(trained: dict | None = None, lang: str = "en", results: dict | None = None) -> AppTest:
+    """The page for a new browser whose stored runs hold the given models (oldest first).
+
+    results: name -> (status, test accuracy) of how each run ended (default: finished, no epoch).
+    """
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["lang"] = lang
     at.session_state["owner"] = owner = new_token()
@@ -62,8 +65,11 @@ def new_app(trained: dict | None = None, lang: str = "en") -> AppTest:
         run = store.create_run(source.config, owner)
         store.claim("local", run.id)
         store.save_weights(run.id, source.snapshot(), 1)
+        status, test_acc = (results or {}).get(name, ("finished", None))
+        if test_acc is not None:
+            store.append_events(run.id, [EpochEnded(1, 0.5, test_acc, test_acc, 1.0)])
         if not source.live:
-            store.finish(run.id, RunEnded("finished", "Finished 1 epochs.", 1, 0.5, 1.0))
+            store.finish(run.id, RunEnded(status, f"{status} (test)", 1, 0.5, 1.0))
         LABEL[name] = run.label
     return at
 
@@ -147,10 +153,9 @@ def test_the_best_finished_model_is_the_default_and_each_shows_its_accuracy(seve
     # not become the default, nor a diverged one appear at all.
     trained = {"#1 relu": fixed_source("#1 relu", 2), "#2 relu": fixed_source("#2 relu", 6),
                "#3 sigmoid": fixed_source("#3 sigmoid", 0), "#4 sgd lr=10": fixed_source("#4 sgd lr=10", 9)}
-    at = new_app(trained)
-    at.session_state["trained_results"] = {
+    at = new_app(trained, results={
         "#1 relu": ("finished", 0.951), "#2 relu": ("finished", 0.978), "#3 sigmoid": ("finished", 0.098),
-        "#4 sgd lr=10": ("diverged", None)}
+        "#4 sgd lr=10": ("diverged", None)})
     at = draw(at.run(), seven)
     assert not at.exception
     picker = at.selectbox[0]
@@ -164,8 +169,7 @@ def test_the_best_finished_model_is_the_default_and_each_shows_its_accuracy(seve
 
 def test_a_stopped_model_says_it_has_no_accuracy_yet_and_korean_shows_the_accuracy(seven):
     trained = {"#1 relu": fixed_source("#1 relu", 2), "#2 relu": fixed_source("#2 relu", 6)}
-    at = new_app(trained, lang="ko")
-    at.session_state["trained_results"] = {"#1 relu": ("finished", 0.9), "#2 relu": ("stopped", None)}
+    at = new_app(trained, lang="ko", results={"#1 relu": ("finished", 0.9), "#2 relu": ("stopped", None)})
     at = at.run()
     base = "relu · adam 0.001 · 1×16"
     assert at.selectbox[0].options[:2] == [f"#2 {base} · 첫 에포크 전에 중지", f"#1 {base} · 테스트 90.0%"]

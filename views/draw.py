@@ -11,7 +11,7 @@ from lab.predict import load_default_model, model_from_source, probabilities, pr
 from lab.preprocess import BlankImageError, enlarge, has_ink, preprocess
 from lab.run_labels import TrainedModel, model_choices, relabel
 from lab.runmodels import browser_models, run_model
-from lab.store import open_store
+from lab.store import new_token, open_store
 from lab.uploads import MAX_BYTES, UploadError, decode_upload
 
 lang = st.session_state.get("lang", "en")
@@ -25,7 +25,7 @@ def trained_models() -> dict:
     if st.session_state.get("store_error"):
         return {}
     store = open_store()
-    sources = browser_models(store, st.session_state.owner)
+    sources = browser_models(store, st.session_state.setdefault("owner", new_token()))
     if LINKED is not None:
         sources = [s for s in sources if s.run_id != LINKED.run_id] + [LINKED]
     return {s.label: s for s in sources}

@@ -17,7 +17,7 @@ from lab.modelfile import model_bytes
 from lab.optim import OPTIMIZERS
 from lab.progress import progress_of
 from lab.run_labels import distinct_labels
-from lab.store import ACTIVE, ENDED, open_store
+from lab.store import ACTIVE, ENDED, new_token, open_store
 
 lang = st.session_state.get("lang", "en")
 W = "train_w_"  # prefix of this page's widget keys in st.session_state
@@ -27,7 +27,7 @@ MAX_ACTIVE = 6  # queued + training runs one browser may have; a shared machine 
 if st.session_state.get("store_error"):
     st.error(t("store.error", lang, message=st.session_state.store_error))
     st.stop()
-store, owner = open_store(), st.session_state.owner
+store, owner = open_store(), st.session_state.setdefault("owner", new_token())  # app.py sets it
 executor = get_executor(store)
 
 
