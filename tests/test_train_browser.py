@@ -61,7 +61,7 @@ def test_live_training_stop_and_history(app_url, page):
     wait_for_app(page)
     page.locator("[data-testid='stProgress']").first.wait_for(timeout=60_000)
     page.wait_for_function(f"() => ({POINTS_JS})('loss-step') > {seen}", timeout=60_000)
-    assert page.get_by_text("Training now: #1 relu").count() == 1
+    page.get_by_text("Training now: #1 relu").first.wait_for(timeout=30_000)
 
     page.get_by_role("button", name="■ Stop").click()
     page.get_by_text("Stopped at step").wait_for(timeout=30_000)
