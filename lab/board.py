@@ -1,0 +1,314 @@
+"""The class board's data and figures: who is in, every run's numbers and loss curve, exports, the QR code.
+
+Three queries per refresh (members, runs, new loss events); loss curves are read from the
+StepsLogged events once and then only what is new, so a board of 300 runs stays cheap.
+Figures are built from plain dicts without Plotly's validation, with large fonts and few colours
+for a projector. Nicknames are typed by students: they are HTML-escaped in every figure.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import plotly.graph_objects as go
+import segno
+from sqlalchemy import and_, or_, select
+
+from lab import store_schema as S
+from lab.classes import ClassRow
+from lab.config import RunConfig
+from lab.events import finite
+from lab.i18n import t
+from lab.store import Store, StoredRun, event_from_row
+
+VANISHED = 1e-3  # first-layer gradient norm / output layer's below this: the gradient vanished
+COLOR_BY = ("activation", "optimizer", "depth")
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")
+FONT = 20  # projector: readable from the back of a room
+MAX_CURVE_POINTS = 30_000  # all curves together; each run gets its share (at most 300, at least 30)
+DONE = ("finished", "stopped", "diverged", "failed", "interrupted")
+
+
+@dataclass(frozen=True)
+class BoardRun:
+    """One run as the board shows it."""
+
+    id: str
+    owner: str
+    nickname: str
+    label: str
+    config: RunConfig
+    status: str
+    step: int
+    total_steps: int
+    test_acc: float | None
+    loss: float | None
+    seconds: float | None
+    flags: tuple[str, ...]
+
+    def row(self) -> dict:
+        """The results table's row (and the export's): nickname, config, metrics."""
+        c = self.config
+        return finite({"nickname": self.nickname, "run": self.label, "activation": c.activation,
+                       "optimizer": c.optimizer, "lr": c.effective_lr, "depth": c.depth, "width": c.width,
+                       "status": self.status, "step": self.step, "total_steps": self.total_steps,
+                       "test_acc": self.test_acc, "loss": self.loss,
+                       "seconds": round(self.seconds, 1) if self.seconds is not None else None,
+                       "flags": " ".join(self.flags)})
+
+
+@dataclass
+class Board:
+    """Everything the teacher's board shows of one class at one moment."""
+
+    klass: ClassRow
+    members: list[dict]  # nickname, runs, active (joined order)
+    runs: list[BoardRun]
+    counts: dict[str, int]  # queued, training, done
+    best: BoardRun | None
+    curves: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)  # run id -> steps, losses
+
+
+def flags_of(run: StoredRun) -> tuple[str, ...]:
+    """'diverged' and/or 'vanished' (first-layer gradient tiny next to the output layer's)."""
+    out = []
+    if run.status == "diverged" or (run.final_loss is not None and not math.isfinite(run.final_loss)):
+        out.append("diverged")
+    first, last = run.grad_first, run.grad_out
+    if run.config.depth >= 1 and first is not None and last and math.isfinite(last) and last > 0 \
+            and first / last < VANISHED:
+        out.append("vanished")
+    return tuple(out)
+
+
+class CurveCache:
+    """Loss curves of runs, read from their StepsLogged events; each refresh reads only new events."""
+
+    def __init__(self, limit: int = 5000):
+        self.limit = limit
+        self._curves: dict[str, tuple[int, list[int], list[float]]] = {}  # run id -> seen seq, steps, losses
+        self._lock = threading.Lock()
+
+    def update(self, store: Store, last_seq: dict[str, int]) -> dict[str, tuple[list[int], list[float]]]:
+        """Curves of these runs (run id -> stored last_seq), reading only events not seen yet."""
+        with self._lock:
+            stale = [(rid, self._curves.get(rid, (0, [], []))[0]) for rid, seq in last_seq.items()
+                     if seq > self._curves.get(rid, (0, [], []))[0]]
+            for i in range(0, len(stale), 200):  # one query per 200 runs with news
+                chunk = stale[i:i + 200]
+                fresh = [rid for rid, seen in chunk if seen == 0]
+                conds = [and_(S.events.c.run_id == rid, S.events.c.seq > seen) for rid, seen in chunk if seen]
+                if fresh:
+                    conds.append(S.events.c.run_id.in_(fresh))
+                query = (select(S.events.c.run_id, S.events.c.seq, S.events.c.kind, S.events.c.payload)
+                         .where(or_(*conds)).order_by(S.events.c.run_id, S.events.c.seq))
+                with store._tx() as conn:
+                    rows = conn.execute(query).all()
+                for rid, seq, kind, payload in rows:
+                    seen, steps, losses = self._curves.get(rid, (0, [], []))
+                    if kind == "StepsLogged":
+                        event = event_from_row(kind, payload)
+                        steps += event.steps
+                        losses += [v if v is not None and math.isfinite(v) else None for v in event.losses]
+                    self._curves[rid] = (max(seen, seq), steps, losses)
+                for rid, _ in chunk:  # runs whose news were not losses still count as read
+                    seen, steps, losses = self._curves.get(rid, (0, [], []))
+                    self._curves[rid] = (max(seen, last_seq[rid]), steps, losses)
+            while len(self._curves) > self.limit:
+                self._curves.pop(next(iter(self._curves)))
+            return {rid: self._curves[rid][1:] for rid in last_seq if rid in self._curves}
+
+
+_curve_caches: dict[str, CurveCache] = {}
+
+
+def curve_cache(store: Store) -> CurveCache:
+    """The process's curve cache for this store."""
+    return _curve_caches.setdefault(store.url, CurveCache())
+
+
+def board_data(store: Store, klass: ClassRow, curves: bool = True) -> Board:
+    """The board of a class: members, runs with flags, counts, best run and (if asked) loss curves."""
+    with store._tx() as conn:
+        members = conn.execute(select(S.members.c.owner, S.members.c.nickname).where(
+            S.members.c.class_id == klass.id).order_by(S.members.c.joined)).all()
+    stored = store.list_runs(class_id=klass.id)
+    names = {m.owner: m.nickname for m in members}
+    runs = [BoardRun(r.id, r.owner, names.get(r.owner) or r.nickname or "?", r.label, r.config, r.status, r.step,
+                     r.total_steps, r.test_acc, r.final_loss, r.seconds, flags_of(r)) for r in stored]
+    per_owner: dict[str, list[BoardRun]] = defaultdict(list)
+    for run in runs:
+        per_owner[run.owner].append(run)
+    people = [{"nickname": m.nickname, "runs": len(per_owner[m.owner]),
+               "active": sum(r.status in ("queued", "running") for r in per_owner[m.owner])} for m in members]
+    counts = {"queued": sum(r.status == "queued" for r in runs), "training": sum(r.status == "running" for r in runs),
+              "done": sum(r.status in DONE for r in runs)}
+    scored = [r for r in runs if r.test_acc is not None and math.isfinite(r.test_acc)]
+    best = max(scored, key=lambda r: (r.test_acc, -(r.seconds or 0))) if scored else None
+    board = Board(klass, people, runs, counts, best)
+    if curves:
+        board.curves = curve_cache(store).update(store, {r.id: r.last_seq for r in stored})
+    return board
+
+
+# --- figures ---------------------------------------------------------------------------------------
+def _layout(meta: str, title: str, x_title: str, y_title: str, height: int = 480, **extra) -> dict:
+    """A plain layout with the board's look (large fonts, white background)."""
+    return dict(meta=meta, title=dict(text=title, font=dict(size=FONT + 4)), height=height,
+                font=dict(size=FONT), margin=dict(l=80, r=30, t=70, b=70), uirevision=meta,
+                xaxis=dict(title=dict(text=x_title)), yaxis=dict(title=dict(text=y_title)),
+                legend=dict(font=dict(size=FONT)), **extra)
+
+
+def group_value(run: BoardRun, color_by: str) -> str:
+    """The value a run is coloured by (activation, optimizer or depth)."""
+    return str(getattr(run.config, color_by))
+
+
+def _decimate(steps: list[int], losses: list[float], most: int) -> tuple[list[int], list[float]]:
+    """Every k-th point and the last, so that at most about `most` remain."""
+    if len(steps) <= most:
+        return steps, losses
+    k = math.ceil(len(steps) / most)
+    xs, ys = steps[::k], losses[::k]
+    if xs[-1] != steps[-1]:
+        xs, ys = xs + [steps[-1]], ys + [losses[-1]]
+    return xs, ys
+
+
+def curves_figure(board: Board, color_by: str = "activation", lang: str = "en") -> go.Figure:
+    """Every run's training loss against the step, one colour per activation (or optimizer, or depth)."""
+    layout = _layout("board-curves", t("class.chart.curves", lang), t("class.chart.step", lang),
+                     t("class.chart.loss", lang), height=560)
+    layout["yaxis"]["type"] = "log"
+    drawn = [r for r in board.runs if board.curves.get(r.id, ([], []))[0]]
+    if not drawn:
+        layout["annotations"] = [dict(text=t("class.chart.waiting", lang), showarrow=False, xref="paper",
+                                      yref="paper", x=0.5, y=0.5, font=dict(size=FONT + 2, color="#777"))]
+        return go.Figure(layout=layout, _validate=False)
+    groups = sorted({group_value(r, color_by) for r in drawn}, key=lambda v: (len(v), v))
+    colour = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
+    most = max(30, min(300, MAX_CURVE_POINTS // len(drawn)))
+    shown: set[str] = set()
+    data = []
+    for run in drawn:
+        group = group_value(run, color_by)
+        xs, ys = _decimate(*board.curves[run.id], most)
+        ys = [y if y is not None and y > 0 else None for y in ys]
+        data.append(dict(type="scatter", mode="lines", x=xs, y=ys, name=group, legendgroup=group,
+                         showlegend=group not in shown, line=dict(width=2.5, color=colour[group]), opacity=0.8,
+                         hovertemplate=f"{html.escape(run.nickname)} · {html.escape(run.label)}"
+                                       "<br>%{x}: %{y:.3f}<extra></extra>"))
+        shown.add(group)
+    layout["legend"]["title"] = dict(text=t(f"class.by.{color_by}", lang))
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def _mean(values: list[float]) -> float:
+    """The mean of a non-empty list."""
+    return sum(values) / len(values)
+
+
+def accuracy_grid(board: Board) -> tuple[list[str], list[int], list[list[float | None]], list[list[int]]]:
+    """(activations, depths, mean test accuracy [activation][depth] or None, run counts) of scored runs."""
+    cells: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for run in board.runs:
+        if run.test_acc is not None and math.isfinite(run.test_acc):
+            cells[(run.config.activation, run.config.depth)].append(run.test_acc)
+    acts = sorted({a for a, _ in cells})
+    depths = sorted({d for _, d in cells})
+    z = [[_mean(cells[(a, d)]) if cells.get((a, d)) else None for d in depths] for a in acts]
+    n = [[len(cells.get((a, d), [])) for d in depths] for a in acts]
+    return acts, depths, z, n
+
+
+def accuracy_heatmap(board: Board, lang: str = "en") -> go.Figure:
+    """Mean final test accuracy by activation (rows) and depth (columns), the value written in each cell."""
+    acts, depths, z, n = accuracy_grid(board)
+    layout = _layout("board-heatmap", t("class.chart.heatmap", lang), t("class.chart.depth", lang),
+                     t("class.chart.activation", lang), height=max(360, 120 + 80 * len(acts)))
+    if not acts:
+        layout["annotations"] = [dict(text=t("class.chart.waiting_acc", lang), showarrow=False, xref="paper",
+                                      yref="paper", x=0.5, y=0.5, font=dict(size=FONT + 2, color="#777"))]
+        return go.Figure(layout=layout, _validate=False)
+    text = [[f"{v:.0%} ({k})" if v is not None else "" for v, k in zip(row, counts, strict=True)]
+            for row, counts in zip(z, n, strict=True)]
+    layout["xaxis"].update(type="category")
+    layout["yaxis"].update(type="category")
+    data = [dict(type="heatmap", x=[str(d) for d in depths], y=acts, z=z, text=text, texttemplate="%{text}",
+                 textfont=dict(size=FONT + 2), zmin=0, zmax=1, xgap=3, ygap=3,
+                 colorscale=[[0, "#d62728"], [0.5, "#fdd49e"], [1, "#2ca02c"]],
+                 colorbar=dict(tickformat=".0%"), hovertemplate="%{y}, %{x}: %{z:.1%}<extra></extra>")]
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def optimizer_bars(board: Board, lang: str = "en") -> go.Figure:
+    """Mean final test accuracy by optimizer (bars, best first)."""
+    by: dict[str, list[float]] = defaultdict(list)
+    for run in board.runs:
+        if run.test_acc is not None and math.isfinite(run.test_acc):
+            by[run.config.optimizer].append(run.test_acc)
+    layout = _layout("board-optimizers", t("class.chart.optimizers", lang), t("class.chart.optimizer", lang),
+                     t("class.chart.test_acc", lang), height=420)
+    layout["yaxis"].update(range=[0, 1], tickformat=".0%")
+    if not by:
+        layout["annotations"] = [dict(text=t("class.chart.waiting_acc", lang), showarrow=False, xref="paper",
+                                      yref="paper", x=0.5, y=0.5, font=dict(size=FONT + 2, color="#777"))]
+        return go.Figure(layout=layout, _validate=False)
+    names = sorted(by, key=lambda k: -_mean(by[k]))
+    means = [_mean(by[k]) for k in names]
+    data = [dict(type="bar", x=names, y=means, marker=dict(color=PALETTE[0]),
+                 text=[f"{m:.0%} ({len(by[k])})" for k, m in zip(names, means, strict=True)],
+                 textposition="outside", textfont=dict(size=FONT))]
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+# --- exports and the QR code -------------------------------------------------------------------------
+def export_rows(board: Board) -> list[dict]:
+    """One JSON-ready dict per run: nickname, run id, label, status, flags, config, metrics."""
+    return [finite({"nickname": r.nickname, "run_id": r.id, "label": r.label, "status": r.status,
+                    "flags": list(r.flags), "config": r.config.to_dict(),
+                    "metrics": {"step": r.step, "total_steps": r.total_steps, "test_acc": r.test_acc,
+                                "final_loss": r.loss, "seconds": r.seconds}}) for r in board.runs]
+
+
+def export_json(board: Board) -> str:
+    """The class's results as JSON text (a list, one object per run)."""
+    return json.dumps({"class": board.klass.name, "code": board.klass.code, "runs": export_rows(board)},
+                      indent=1, ensure_ascii=False)
+
+
+def export_csv(board: Board) -> str:
+    """The class's results as CSV text: one row per run, config fields and metrics as columns."""
+    rows = []
+    for item in export_rows(board):
+        config = dict(item["config"])
+        config["opt_params"] = json.dumps(config["opt_params"], sort_keys=True)
+        rows.append({"nickname": item["nickname"], "run_id": item["run_id"], "status": item["status"],
+                     "flags": " ".join(item["flags"]), **config, **item["metrics"]})
+    out = io.StringIO()
+    names = list(rows[0]) if rows else ["nickname", "run_id", "status", "flags", *RunConfig().to_dict(), "test_acc"]
+    writer = csv.DictWriter(out, fieldnames=names)
+    writer.writeheader()
+    for row in rows:  # a cell starting with = + - @ would be a formula in a spreadsheet: quote it
+        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" else v) for k, v in row.items()})
+    return out.getvalue()
+
+
+def qr_png(text: str, scale: int = 10) -> bytes:
+    """A QR code of text (the join link) as PNG bytes."""
+    buf = io.BytesIO()
+    segno.make(text, error="m").save(buf, kind="png", scale=scale, border=2)
+    return buf.getvalue()
+
+
+def qr_svg(text: str, scale: int = 10) -> str:
+    """A QR code of text as an inline SVG string."""
+    return segno.make(text, error="m").svg_inline(scale=scale, border=2)
