@@ -16,7 +16,8 @@ KEEP = "—"  # a challenge selector left at the preset's value
 def owner_token() -> str:
     """This browser's owner token (app.py keeps it from the relulab_owner cookie); a session one if none."""
     if not st.session_state.get("owner"):
-        st.session_state.owner = st.context.cookies.get("relulab_owner") or new_token()
+        cookie = st.context.cookies.get("relulab_owner")
+        st.session_state.owner = cookie if isinstance(cookie, str) and cookie else new_token()
     return st.session_state.owner
 
 
