@@ -9,6 +9,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -147,15 +148,15 @@ def test_limits_out_of_range_are_refused(store, students, runs):
     assert err.value.key == "class.err.limit"
 
 
-def test_escaping_for_markdown_and_in_the_board_figures(store):
+def test_escaping_for_markdown_and_no_nicknames_in_figures(store):
     assert C.escape_markdown("<img src=x onerror=alert(1)> **b** [l](http://x)") == (
         r"\<img src=x onerror=alert\(1\)\> \*\*b\*\* \[l\]\(http\:\/\/x\)".replace(r"\/", "/"))
     klass, key = C.create_class(store, "7B")
     member = C.join(store, klass.code, "a", "<b onmouseover=x>Eve</b>")
-    trained(store, "a", member, TINY, [2.3, 1.0])
-    fig = B.curves_figure(B.board_data(store, klass))
-    hover = fig.data[0]["hovertemplate"] if isinstance(fig.data[0], dict) else fig.data[0].hovertemplate
-    assert "&lt;b onmouseover=x&gt;Eve&lt;/b&gt;" in hover and "<b " not in hover
+    trained(store, "a", member, TINY, [2.3, 1.0], 0.9)
+    board = B.board_data(store, klass)
+    assert board.best.nickname == "<b onmouseover=x>Eve</b>"  # kept as typed; the page escapes it
+    assert "Eve" not in json.dumps(B.curves_figure(board).to_dict())  # figures carry no nicknames
 
 
 # --- runs of a class: limits, challenge, stop all --------------------------------------------------------
@@ -244,6 +245,9 @@ def test_curves_are_read_incrementally_and_coloured_by_the_teachers_pick(store):
     fig = B.curves_figure(B.board_data(store, klass), "activation").to_dict()
     assert sorted(d["name"] for d in fig["data"]) == ["relu", "sigmoid"]
     assert len({d["line"]["color"] for d in fig["data"]}) == 2
+    y = next(np.asarray(d.y, dtype=float) for d in B.curves_figure(B.board_data(store, klass)).data
+             if d.name == "sigmoid")
+    assert np.allclose(y[:4], [2.3, 2.2, 2.1, 2.0]) and np.isnan(y[4])  # NaN ends a run
     fig = B.curves_figure(B.board_data(store, klass), "optimizer").to_dict()
     assert sorted(d["name"] for d in fig["data"]) == ["adam", "sgd"]
     assert B._decimate(list(range(1000)), [1.0] * 1000, 100)[0][-1] == 999

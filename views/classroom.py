@@ -131,8 +131,11 @@ def live_board(class_id: str, color_by: str) -> None:
         "test_acc": st.column_config.NumberColumn(t("class.chart.test_acc", lang), format="percent"),
         "loss": st.column_config.NumberColumn(format="%.3f")})
     down = st.columns(2)
-    down[0].download_button("CSV", B.export_csv(board), f"class-{board.klass.code}.csv", "text/csv")
-    down[1].download_button("JSON", B.export_json(board), f"class-{board.klass.code}.json", "application/json")
+    # Deferred: the exports are built when clicked, not on every refresh.
+    down[0].download_button("CSV", lambda: B.export_csv(board), f"class-{board.klass.code}.csv", "text/csv",
+                            key="board_csv")
+    down[1].download_button("JSON", lambda: B.export_json(board), f"class-{board.klass.code}.json",
+                            "application/json", key="board_json")
 
 
 def teacher_view(key: str) -> None:
