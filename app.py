@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from lab.executor import get_executor
 from lab.i18n import LANG_NAMES, LANGS, pick_language, t
-from lab.runqueue import run_queue
+from lab.presence import COOKIE, TabHandle, Tabs, cookie_script, owner_token
+from lab.store import StoreError, open_store
 
 st.set_page_config(page_title="ReLU Lab", page_icon=":material/show_chart:", layout="wide")
 
@@ -24,6 +26,33 @@ def switch_language() -> None:
     st.query_params["lang"] = st.session_state.lang_switch
 
 
+@st.cache_resource(show_spinner=False)
+def tabs() -> Tabs:
+    """Open tabs per browser in this server process (one for every session)."""
+    return Tabs(open_store())
+
+
+@st.cache_resource(scope="session", on_release=TabHandle.release, show_spinner=False)
+def this_tab(owner: str) -> TabHandle:
+    """This tab, for as long as Streamlit keeps its session; closing it starts the runs' grace period."""
+    return tabs().opened(owner)
+
+
+def connect_runs() -> None:
+    """The run store and this server's executor (its workers start with the first visitor)."""
+    owner, write_cookie = owner_token(st.context.cookies.get(COOKIE), st.session_state.get("owner"))
+    st.session_state.owner = owner
+    if write_cookie and not st.session_state.get("owner_cookie_set"):
+        st.html(cookie_script(owner), unsafe_allow_javascript=True)  # a reload finds this browser's runs
+        st.session_state.owner_cookie_set = True
+    try:
+        get_executor(open_store())
+        this_tab(owner)
+        st.session_state.store_error = None
+    except StoreError as exc:  # the lesson pages still work; Train and Draw say why they cannot
+        st.session_state.store_error = str(exc)
+
+
 lang = current_language()
 st.query_params["lang"] = lang  # page links drop query params; the language stays in the URL
 st.session_state.lang_switch = lang  # the switch shows the language even when ?lang= changed it
@@ -40,5 +69,5 @@ with st.sidebar:
     st.segmented_control(t("lang.label", lang), LANGS, format_func=LANG_NAMES.get, key="lang_switch",
                          required=True, on_change=switch_language)
 st.set_page_config(page_title=f"{page.title} · {t('app.title', lang)}")
-run_queue()  # the server's run queue; its first call starts the training worker while students read
+connect_runs()
 page.run()

@@ -10,8 +10,7 @@ new loss events), the three figures serialised as Streamlit sends them (to_json)
 rows; the CSV and JSON exports are built only on a click (timed apart). "cold" is the first
 refresh of a new server process (the curve cache empty); "live" appends one StepsLogged block
 to each training run before each refresh (not timed).
-PostgreSQL is Debian's, started as user postgres in a temp folder on a free loopback port and
-stopped at the end.
+PostgreSQL is Debian's, started by tests/pg.py (temp folder, loopback port, stopped at the end).
 """
 
 from __future__ import annotations
@@ -21,10 +20,7 @@ import json
 import os
 import platform
 import random
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,8 +33,8 @@ from lab import classes as C  # noqa: E402
 from lab.config import RunConfig  # noqa: E402
 from lab.events import ActivationsProbed, EpochEnded, RunEnded, RunStarted, StepsLogged  # noqa: E402
 from lab.store import Store  # noqa: E402
+from tests.pg import PostgresServer  # noqa: E402
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ACTS = ("sigmoid", "relu", "tanh", "leaky_relu", "gelu")
 OPTS = ("sgd", "adam", "rmsprop", "adagrad")
 DEPTHS = (2, 4, 6)
@@ -126,39 +122,6 @@ def measure(url: str, runs: int, students: int, training: int, refreshes: int) -
             "live_max_total": max(p["total"] for p in parts), "refreshes": refreshes, "exports_s": export_s}
 
 
-def free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Postgres:
-    """Debian's PostgreSQL in a temp folder, as user postgres, on a free loopback port."""
-
-    def __enter__(self) -> str:
-        self.dir = Path(tempfile.mkdtemp(prefix="relulab-pg-"))
-        self.data = self.dir / "data"
-        shutil.chown(self.dir, "postgres", "postgres")
-        self.port = free_port()
-        self._as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                           "--no-sync", "-E", "UTF8"])
-        self._as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.dir / "log"),
-                           "-o", f"-p {self.port} -h 127.0.0.1 -k {self.dir} -F", "start"])
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _as_postgres(self, cmd: list[str]) -> None:
-        """Run a command as user postgres (we are root here)."""
-        full = cmd if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--", *cmd]
-        subprocess.run(full, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.dir)
-
-    def __exit__(self, *exc) -> None:
-        try:
-            self._as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def main() -> None:
     """Measure on SQLite and PostgreSQL and print the table (and the ratio between them)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -180,8 +143,12 @@ def main() -> None:
         results["sqlite"] = measure(f"sqlite:///{tmp}/board.sqlite3", args.runs, args.students,
                                     args.training, args.refreshes)
     if not args.no_pg:
-        with Postgres() as url:
-            results["postgresql"] = measure(url, args.runs, args.students, args.training, args.refreshes)
+        server = PostgresServer().start()  # the test suite's: loopback only, stopped at the end
+        try:
+            results["postgresql"] = measure(server.new_database("board"), args.runs, args.students,
+                                            args.training, args.refreshes)
+        finally:
+            server.stop()
     print(f"{args.runs} runs of {args.students} students, {args.training} training; ms per refresh")
     print(f"{'store':<11}{'cold':>8}{'live':>8}{'live max':>10}{'data':>8}{'figures':>9}{'table':>7}{'exports':>9}")
     for name in ("sqlite", "postgresql"):

@@ -10,11 +10,13 @@ Ray task. A stop is the store's stop flag, polled by the trainer's writer thread
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import queue
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Protocol
 
 from lab.events import EpochEnded, Event, RunEnded, RunRecord, StepsLogged
@@ -26,6 +28,7 @@ STOP_POLL_S = 0.25  # a training run looks at its stop flag this often
 CHECKPOINT_S = 5.0  # a running run's weights are stored at most this often (and every epoch)
 GRACE_S = float(os.environ.get("RELULAB_GRACE_S", "60"))  # a closed tab's runs stop after this
 WORKER_NICE = 5
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Executor(Protocol):
@@ -200,8 +203,7 @@ class LocalExecutor:
         # Oversubscribed OpenMP threads spin-wait: on a busy 2-core box one 2-thread run was
         # 16x slower per epoch than a 1-thread run.
         self.threads = threads_per_run or max(1, cpu_count() // 2 // self.slots)
-        self._ctx = multiprocessing.get_context("spawn")  # never fork a server that holds threads
-        self._procs: list = []
+        self._procs: list[subprocess.Popen] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self.store.recover()
@@ -211,21 +213,21 @@ class LocalExecutor:
         self._monitor.start()
 
     def _spawn(self) -> None:
-        """Start one worker process."""
-        proc = self._ctx.Process(target=_worker_main, args=(self.store.url, self.threads, os.getpid()),
-                                 name="relulab-worker", daemon=True)
-        proc.start()
-        self._procs.append(proc)
+        """Start one worker process (a fresh interpreter: never fork a server that holds threads)."""
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+        command = [sys.executable, "-m", "lab.executor", self.store.url, str(self.threads), str(os.getpid())]
+        self._procs.append(subprocess.Popen(command, cwd=ROOT, env=env))
 
     def _watch(self) -> None:
         """Replace dead workers (failing their run only) and stop abandoned runs."""
         while not self._closed.wait(1.0):
             with self._lock:
-                for proc in [p for p in self._procs if not p.is_alive()]:
+                for proc in [p for p in self._procs if p.poll() is not None]:
                     self._procs.remove(proc)
-                    why = "; killed, perhaps for lack of memory" if proc.exitcode == -9 else ""
+                    why = "; killed, perhaps for lack of memory" if proc.returncode == -9 else ""
                     self._end_runs_of(proc.pid, "failed", "The training process ended unexpectedly "
-                                      f"(exit code {proc.exitcode}{why}).")
+                                      f"(exit code {proc.returncode}{why}).")
                     if not self._closed.is_set():
                         self._spawn()
             try:
@@ -258,7 +260,10 @@ class LocalExecutor:
             for proc in self._procs:
                 proc.terminate()
             for proc in self._procs:
-                proc.join(timeout=5)
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
                 self._end_runs_of(proc.pid, "interrupted", "Interrupted: the server stopped.")
             self._procs.clear()
 
@@ -281,3 +286,7 @@ def get_executor(store: Store | None = None) -> Executor:
             else:
                 _executor = LocalExecutor(store)
         return _executor
+
+
+if __name__ == "__main__":
+    _worker_main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

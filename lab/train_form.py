@@ -134,6 +134,8 @@ def end_message(ended: RunEnded | None, config: RunConfig, test_acc: float | Non
                           lower=f"{lr / 10:g}")
     if ended.status == "failed":
         return "error", t("train.failed", lang, message=ended.message)
+    if ended.status == "interrupted":
+        return "warning", t("runs.interrupted", lang, message=ended.message)
     acc = f"{test_acc:.2%}" if test_acc is not None else "—"
     key = "train.finished" if ended.status == "finished" else "train.stopped"
     level = "success" if ended.status == "finished" else "info"

@@ -7,8 +7,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Every test (AppTest pages, servers started here, their workers) uses a throw-away run store,
+# never the developer's runs/relulab.sqlite3.
+TEST_DB_DIR = Path(tempfile.mkdtemp(prefix="relulab-tests-"))
+os.environ["RELULAB_DB"] = f"sqlite:///{TEST_DB_DIR / 'runs.sqlite3'}"
 
 
 @pytest.fixture(scope="session")
@@ -103,3 +109,22 @@ def wait_for_app(pg) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
         timeout=30_000)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on a loopback port for the whole session (stopped at the end)."""
+    from tests.pg import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A fresh, empty run store: a SQLite file, and a database on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+    server = request.getfixturevalue("postgres")
+    return server.new_database(f"t_{uuid.uuid4().hex[:12]}")

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TINY = RunConfig(depth=1, width=16, epochs=1, train_subset=500)
 
 
-@pytest.fixture(params=["sqlite"])
-def store_url(request, tmp_path):
-    """A fresh store URL per test (SQLite; PostgreSQL joins once the suite starts a server)."""
+@pytest.fixture
+def sqlite_url(tmp_path):
+    """A fresh SQLite store URL (the page tests; the store tests run on both databases via store_url)."""
     return f"sqlite:///{tmp_path}/classes.sqlite3"
 
 
@@ -299,15 +299,15 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_page_creates_a_class_and_shows_code_link_qr_and_teacher_link(store_url, monkeypatch):
-    at = open_page(store_url, monkeypatch)
+def test_page_creates_a_class_and_shows_code_link_qr_and_teacher_link(sqlite_url, monkeypatch):
+    at = open_page(sqlite_url, monkeypatch)
     assert not at.exception and at.title[0].value == t("class.title", "en")
     at.text_input(key="class_name").input("7B physics")
     at.number_input(key="class_max_students").set_value(3)
     at.button(key="FormSubmitter:class_create-" + t("class.create", "en")).click().run()
     assert not at.exception, [e.value for e in at.exception]
     class_id, key = at.session_state.class_created
-    klass = C.board_for(Store(store_url), key)
+    klass = C.board_for(Store(sqlite_url), key)
     assert (klass.id, klass.name, klass.max_students) == (class_id, "7B physics", 3)
     body = texts(at)
     assert klass.code in body and f"/classroom?join={klass.code}" in body and f"/classroom?teacher={key}" in body
@@ -315,39 +315,39 @@ def test_page_creates_a_class_and_shows_code_link_qr_and_teacher_link(store_url,
     assert [img.captions for img in at.image] == [[t("class.qr", "en")]]  # the QR code
 
 
-def test_page_join_link_nickname_and_the_train_link(store_url, monkeypatch):
-    klass, _ = C.create_class(Store(store_url), "7B")
-    at = open_page(store_url, monkeypatch, join=klass.code.lower())
+def test_page_join_link_nickname_and_the_train_link(sqlite_url, monkeypatch):
+    klass, _ = C.create_class(Store(sqlite_url), "7B")
+    at = open_page(sqlite_url, monkeypatch, join=klass.code.lower())
     assert not at.error and at.title[0].value == t("class.join_title", "en")
     at.text_input(key="class_nick").input("<b>Neo</b>")
     at.button(key="FormSubmitter:class_join-" + t("class.join", "en")).click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "\\<b\\>Neo\\</b\\>" in at.success[0].value  # escaped: shown as typed, not as markup
-    assert C.membership(Store(store_url), at.session_state.owner).nickname == "<b>Neo</b>"
+    assert C.membership(Store(sqlite_url), at.session_state.owner).nickname == "<b>Neo</b>"
 
 
-def test_page_wrong_code_and_full_class_say_so(store_url, monkeypatch):
-    store = Store(store_url)
+def test_page_wrong_code_and_full_class_say_so(sqlite_url, monkeypatch):
+    store = Store(sqlite_url)
     klass, _ = C.create_class(store, "7B", max_students=1)
     C.join(store, klass.code, "someone", "First")
-    at = open_page(store_url, monkeypatch, join="QQQQQQ")
+    at = open_page(sqlite_url, monkeypatch, join="QQQQQQ")
     assert [e.value for e in at.error] == [t("class.err.code", "en")]
-    at = open_page(store_url, monkeypatch, join=klass.code, lang="ko")
+    at = open_page(sqlite_url, monkeypatch, join=klass.code, lang="ko")
     at.text_input(key="class_nick").input("Second")
     at.button(key="FormSubmitter:class_join-" + t("class.join", "ko")).click().run()
     assert [e.value for e in at.error] == [t("class.err.full", "ko", n=1)]
 
 
-def test_page_the_board_opens_only_with_the_teacher_key(store_url, monkeypatch):
-    store = Store(store_url)
+def test_page_the_board_opens_only_with_the_teacher_key(sqlite_url, monkeypatch):
+    store = Store(sqlite_url)
     klass, key = C.create_class(store, "7B")
     member = C.join(store, klass.code, "a", "Ann")
     trained(store, "a", member, TINY, [2.3, 0.4], 0.93)
     for wrong in (klass.code, "not-the-key-not-the-key", ""):
-        at = open_page(store_url, monkeypatch, teacher=wrong)
+        at = open_page(sqlite_url, monkeypatch, teacher=wrong)
         assert [e.value for e in at.error] == [t("class.err.key", "en")], wrong
         assert not at.get("plotly_chart") and not at.dataframe
-    at = open_page(store_url, monkeypatch, teacher=key, lang="ko")
+    at = open_page(sqlite_url, monkeypatch, teacher=key, lang="ko")
     assert not at.exception and not at.error, [e.value for e in at.exception]
     assert at.title[0].value.startswith(t("class.board_title", "ko", name=""))
     assert [m.value for m in at.metric] == ["1", "0", "0", "1"]

@@ -9,12 +9,25 @@ from lab.i18n import t
 from lab.modelfile import MAX_MODEL_BYTES, ModelFileError, load_model_bytes
 from lab.predict import load_default_model, model_from_source, probabilities, probability_figure, top_guesses
 from lab.preprocess import BlankImageError, enlarge, has_ink, preprocess
+from lab.runmodels import browser_models, run_model
+from lab.store import open_store
 from lab.uploads import MAX_BYTES, UploadError, decode_upload
 
 lang = st.session_state.get("lang", "en")
 DEFAULT = "__default__"  # picker key of the shipped model; trained models are keyed by their label
 FILE = "__file__"  # picker key of a model file the user uploaded
 LIVE_REFRESH_S = 2.0  # how often a still-training model's prediction is refreshed
+
+
+def trained_models() -> dict:
+    """This browser's stored models by label (and a model linked by ?model=<run id>), oldest first."""
+    if st.session_state.get("store_error"):
+        return {}
+    store = open_store()
+    sources = browser_models(store, st.session_state.owner)
+    if (linked := st.query_params.get("model")) and (source := run_model(store, linked)) is not None:
+        sources = [s for s in sources if s.run_id != source.run_id] + [source]
+    return {s.label: s for s in sources}
 
 
 def default_name() -> str:
@@ -49,7 +62,7 @@ def model_options(file_name: str | None) -> dict[str, str]:
 
     The texts do not change while a model trains, so the picker keeps its choice meanwhile.
     """
-    trained = st.session_state.get("trained_models") or {}
+    trained = TRAINED
     uploaded = {t("draw.model.file", lang, name=file_name): FILE} if file_name else {}
     return {**{label: label for label in reversed(list(trained))}, **uploaded, default_name(): DEFAULT}
 
@@ -61,7 +74,7 @@ def get_model(key: str):
             return load_default_model()[0]
         if key == FILE:
             return st.session_state.draw_file_model[1]
-        return model_from_source(st.session_state["trained_models"][key])
+        return model_from_source(TRAINED[key])
     except ModelFileError as exc:
         st.error(t("draw.model.missing", lang, message=exc))
     except (ValueError, RuntimeError, KeyError) as exc:  # shapes that do not chain 784 -> 10
@@ -138,6 +151,7 @@ def show_prediction(model_key: str, vector) -> None:
 st.title(t("draw.title", lang))
 st.caption(t("draw.intro", lang))
 
+TRAINED = trained_models()
 picker_box = st.container()  # the picker shows above the model-file expander it depends on
 options = model_options(model_file())
 with picker_box:
@@ -146,7 +160,7 @@ with picker_box:
     else:
         chosen = DEFAULT
         st.caption(t("draw.model.using", lang, name=default_name()))
-source = (st.session_state.get("trained_models") or {}).get(chosen)
+source = TRAINED.get(chosen)
 live = bool(getattr(source, "live", False))
 if live:
     st.caption(t("draw.model.live_note", lang))

@@ -1,28 +1,33 @@
 """The Train page: pick activation, optimizer and depth, watch it learn live, compare runs."""
 
+import time
+
 import pandas as pd
 import streamlit as st
 import torch
 
+from lab import runtable
 from lab import train_charts as charts
 from lab import train_form as form
 from lab.codegen import pytorch_script
 from lab.config import CHOICES, RunConfig
+from lab.executor import get_executor
 from lab.i18n import t
 from lab.modelfile import model_bytes
 from lab.optim import OPTIMIZERS
-from lab.worker import SessionRuns
+from lab.progress import progress_of
+from lab.store import ACTIVE, ENDED, open_store
 
 lang = st.session_state.get("lang", "en")
 W = "train_w_"  # prefix of this page's widget keys in st.session_state
 CUDA = torch.cuda.is_available()
 CHART_ROWS = (("loss-step", "accuracy"), ("grad-lines", "grad-heatmap"), ("saturation", "loss-epoch"))
-
-
-@st.cache_resource(scope="session", on_release=SessionRuns.release, show_spinner=False)
-def session_runs() -> SessionRuns:
-    """This tab's runs and history; when the tab goes, on_release stops its runs."""
-    return SessionRuns()
+MAX_ACTIVE = 6  # queued + training runs one browser may have; a shared machine is small
+if st.session_state.get("store_error"):
+    st.error(t("store.error", lang, message=st.session_state.store_error))
+    st.stop()
+store, owner = open_store(), st.session_state.owner
+executor = get_executor(store)
 
 
 def load_preset(name: str) -> None:
@@ -36,16 +41,65 @@ def load_preset(name: str) -> None:
 
 
 def start(configs: list[RunConfig], group: str | None) -> None:
-    """Queue runs and offer their models to the other pages (trained_models, newest last)."""
-    jobs = runs.start_group(configs, group) if group else [j for j in [runs.start(configs[0])] if j]
-    if len(jobs) < len(configs):
-        st.warning(t("train.too_many", lang, n=runs.max_active))
-    models = st.session_state.setdefault("trained_models", {})
-    for job in jobs:
-        models[job.label] = job.source
+    """Queue runs in the store (they train in this order); the executor picks them up."""
+    room = MAX_ACTIVE - len(store.list_runs(owner=owner, statuses=ACTIVE))
+    if room < len(configs):
+        st.warning(t("train.too_many", lang, n=MAX_ACTIVE))
+    for config in configs[:max(0, room)]:
+        executor.submit(store.create_run(config, owner, group).id)
 
 
-runs = session_runs()
+def stop_all() -> None:
+    """Stop this browser's runs, then wait (up to 1.5 s) so the page can say they stopped."""
+    for run in store.list_runs(owner=owner, statuses=ACTIVE):
+        store.request_stop(run.id, owner)
+        executor.stop(run.id)
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline and store.list_runs(owner=owner, statuses=ACTIVE):
+        time.sleep(0.05)
+
+
+def show_run(run, record, key: str) -> None:
+    """A recorded run's end message, charts, downloads, links and code."""
+    end = form.end_message(runtable.ended_of(run), run.config, run.test_acc, lang)
+    if end:
+        getattr(st, end[0])(end[1])
+    memo = st.session_state.setdefault(f"train_memo_{key}", charts.FigureMemo())
+    figures = memo.get((lang, charts.record_version(record)), lambda: charts.live_figures(record, [], lang))
+    for row in CHART_ROWS:
+        for col, name in zip(st.columns(2), row, strict=True):
+            col.plotly_chart(figures[name], key=f"train_{key}_{name}")
+    c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
+    c1.markdown(f"[{t('runs.link', lang)}](train?run={run.id})", help=t("runs.link_help", lang))
+    c2.markdown(f"[{t('runs.draw_with', lang)}](draw?model={run.id})")
+    c3.download_button(t("train.dl_json", lang), runtable.to_json(store, [run]), f"relulab_{run.id}.json",
+                       "application/json", key=f"train_{key}_json")
+    if (weights := store.load_weights(run.id)) is not None:
+        meta = {"label": run.label, "config": run.config.to_dict(), "test_acc": run.test_acc, "run_id": run.id}
+        c4.download_button(t("train.dl_model", lang), model_bytes(weights[0], run.config.activation,
+                           run.config.leaky_slope, meta), f"relulab_{run.id}.pt", "application/octet-stream",
+                           key=f"train_{key}_model")
+
+
+if linked := st.query_params.get("run"):  # a permanent link: the run as recorded, in any browser
+    run = store.get_run(linked)
+    if run is None:
+        st.error(t("runs.bad_link", lang, run_id=linked[:40]))
+    else:
+        st.title(t("runs.shared_title", lang, label=run.label))
+        st.caption(t("runs.shared_intro", lang) + " " + (t("runs.node", lang, node=run.node) if run.node else ""))
+        if run.owner != owner:
+            st.caption(t("runs.shared_owner", lang))
+        st.dataframe(pd.DataFrame([runtable.row(run)]).rename(columns=lambda c: t(f"train.col.{c}", lang)),
+                     hide_index=True)
+        show_run(run, store.record(run.id), "linked")
+        st.code(pytorch_script(run.config), language="python")
+    if st.button(t("runs.train_this" if run else "runs.own_runs", lang), key="train_unlink"):
+        st.query_params.clear()
+        if run is not None:
+            st.query_params.from_dict(run.config.to_query())
+        st.rerun()
+    st.stop()
 saved = st.session_state.get("train_config")
 url = {} if st.session_state.pop("train_preset_loaded", False) else st.query_params.to_dict()
 incoming, notices, _ = form.incoming_config(url, saved, CUDA)
@@ -119,47 +173,52 @@ for col, name in zip(st.columns(len(form.PRESET_MENU)), form.PRESET_MENU, strict
     col.button(t(f"train.preset.{name}", lang), on_click=load_preset, args=(name,), width="stretch",
                help=t(f"train.preset_help.{name}", lang), key=f"train_preset_{name}")
 
+
+mine = store.list_runs(owner=owner, limit=runtable.MAX_HISTORY + MAX_ACTIVE)
+active = [r for r in mine if r.active]
 left, middle, _ = st.columns([1, 1, 3], vertical_alignment="center")
-if left.button(t("train.start", lang), type="primary", width="stretch", key="train_start"):
+if left.button(t("train.start", lang), type="primary", width="stretch", key="train_start", disabled=bool(active)):
     start([config], None)
+    st.rerun()
 if pending := st.session_state.pop("train_pending", None):
     st.session_state.train_groups = st.session_state.get("train_groups", 0) + 1
     start(form.preset_configs(pending), f"{pending}-{st.session_state.train_groups}")
-middle.button(t("train.stop", lang), on_click=runs.stop_all, disabled=not runs.active(), width="stretch",
-              key="train_stop")
-live = bool(runs.active())  # while anything is queued or training, the live view ticks
-training = any(j.state == "running" for j in runs.active())  # only waiting: tick slower (shared CPU)
+    st.rerun()
+middle.button(t("train.stop", lang), on_click=stop_all, disabled=not active, width="stretch", key="train_stop")
+training = any(r.status == "running" for r in active)  # only waiting: tick slower (shared CPU)
+shape = tuple((r.id, r.status) for r in active)  # when this changes, the whole page is redrawn
 
 
-@st.fragment(run_every=(1.0 if training else 3.0) if live else None)
+@st.fragment(run_every=(1.0 if training else 2.0) if active else None)
 def live_view() -> None:
-    """Progress of this tab's runs and the charts of the one in focus; redrawn every second."""
-    jobs = runs.active()
-    now_training = any(j.state == "running" for j in jobs)
-    if runs.history.version != st.session_state.train_seen or (live and not jobs) or now_training != training:
-        st.rerun()  # a run ended: redraw the whole page (history, buttons)
-    running, waiting = runs.queue.load()
-    st.caption(t("train.server", lang, running=running, waiting=waiting, limit=runs.queue.limit))
-    for job in jobs:
-        progress = job.progress()
-        st.progress(progress.fraction, text=form.progress_text(progress, job.label, lang))
-    # History first: a run is "done" before it joins the history, so it cannot show in both.
-    entries, focus = runs.history.entries(), runs.focus()
-    if focus is None and not entries:
+    """Progress of this browser's runs and the charts of the one in focus; redrawn every second."""
+    runs = store.list_runs(owner=owner, limit=runtable.MAX_HISTORY + MAX_ACTIVE)
+    now_active = [r for r in runs if r.active]
+    if tuple((r.id, r.status) for r in now_active) != shape:
+        st.rerun()  # a run started or ended: redraw the whole page (history, buttons)
+    running, waiting = store.load()
+    st.caption(t("train.server", lang, running=running, waiting=waiting, limit=getattr(executor, "slots", "…")))
+    for run in now_active:
+        progress = progress_of(run, store.queue_place(run))
+        st.progress(progress.fraction, text=form.progress_text(progress, run.label, lang))
+    ended = [r for r in runs if r.status in ENDED]
+    training_now = [r for r in now_active if r.status == "running"]
+    focus = training_now[-1] if training_now else (now_active[0] if now_active else None)
+    shown = focus or (ended[-1] if ended else None)
+    if shown is None:
         st.info(t("train.empty", lang))
         return
-    record = focus.view() if focus else entries[-1].record
-    label, group = (focus.label, focus.group) if focus else (entries[-1].label, entries[-1].group)
-    st.subheader(t("train.now" if focus else "train.last", lang, label=label))
-    last = entries[-1] if entries else None  # how it ended: success, stop, or divergence with a hint
-    if not focus and (end := form.end_message(last.ended, last.config, last.record.final_test_acc, lang)):
+    st.subheader(t("train.now" if focus else "train.last", lang, label=shown.label))
+    if not focus and (end := form.end_message(runtable.ended_of(shown), shown.config, shown.test_acc, lang)):
         getattr(st, end[0])(end[1])
+    record = store.record(shown.id)
     if record.device_note:
         st.info(t("train.device_note", lang, note=record.device_note))
-    if focus and focus.state == "queued":
+    if shown.status == "queued":
         return  # nothing trained yet: the queue place above is all there is to show
-    paired = [(e.label, e.record) for e in entries if group and e.group == group]
-    paired += [(j.label, j.view()) for j in jobs if group and j.group == group and j.state == "running"]
+    group = shown.group_name
+    paired = [(r.label, store.record(r.id)) for r in runs
+              if group and r.group_name == group and r.status != "queued"]
     memo = st.session_state.setdefault("train_figure_memo", charts.FigureMemo())
     figures = memo.get((lang, *map(charts.record_version, [record, *(r for _, r in paired)])),
                        lambda: charts.live_figures(record, paired, lang))
@@ -170,23 +229,18 @@ def live_view() -> None:
             col.plotly_chart(figures[name], key=f"train_chart_{name}")
 
 
-st.session_state.train_seen = runs.history.version
 live_view()
 
-entries = runs.history.entries()
-models = st.session_state.setdefault("trained_models", {})
-for entry in entries:  # a diverged or failed model is no use to the Draw page
-    if entry.status in ("diverged", "failed"):
-        models.pop(entry.label, None)
-if entries:
+history = [r for r in mine if r.status in ENDED][-runtable.MAX_HISTORY:]
+if history:
     st.header(t("train.history", lang))
-    table = pd.DataFrame(runs.history.rows()).rename(columns=lambda c: t(f"train.col.{c}", lang))
-    st.dataframe(table, hide_index=True)
-    labels = [e.label for e in entries]
-    last_group = [e.label for e in entries if e.group and e.group == entries[-1].group]
-    chosen = st.multiselect(t("train.compare_pick", lang), labels,
-                            default=last_group if len(last_group) > 1 else labels[-2:])
-    picked = [(e.label, e.record) for e in entries if e.label in chosen]
+    rows = [runtable.row(r) | {"status": t(f"runs.status.{r.status}", lang)} for r in history]
+    st.dataframe(pd.DataFrame(rows).rename(columns=lambda c: t(f"train.col.{c}", lang)), hide_index=True)
+    by_label = {r.label: r for r in history}
+    last_group = [r.label for r in history if r.group_name and r.group_name == history[-1].group_name]
+    chosen = st.multiselect(t("train.compare_pick", lang), list(by_label),
+                            default=last_group if len(last_group) > 1 else list(by_label)[-2:])
+    picked = [(label, store.record(by_label[label].id)) for label in chosen]
     memo = st.session_state.setdefault("train_compare_memo", charts.FigureMemo())
     compared = memo.get((lang, *((label, charts.record_version(r)) for label, r in picked)),
                         lambda: charts.compare_figures(picked, lang))
@@ -194,14 +248,22 @@ if entries:
         col.plotly_chart(figure)
     st.subheader(t("train.take_home", lang))
     c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
-    c1.download_button(t("train.dl_csv", lang), runs.history.to_csv, "relulab_runs.csv", "text/csv")
-    c2.download_button(t("train.dl_json", lang), runs.history.to_json, "relulab_runs.json",
+    c1.download_button(t("train.dl_csv", lang), runtable.to_csv(history), "relulab_runs.csv", "text/csv")
+    c2.download_button(t("train.dl_json", lang), lambda: runtable.to_json(store, history), "relulab_runs.json",
                        "application/json")
-    pick = runs.history.by_label(c3.selectbox(t("train.model_pick", lang), labels[::-1]))
-    meta = {"label": pick.label, "config": pick.config.to_dict(), "test_acc": pick.record.final_test_acc}
-    c3.download_button(t("train.dl_model", lang), lambda: model_bytes(
-        pick.source.snapshot(), pick.config.activation, pick.config.leaky_slope, meta),
-        f"relulab_run{pick.number}.pt", "application/octet-stream")
+    pick = by_label[c3.selectbox(t("train.model_pick", lang), list(by_label)[::-1], key="train_pick")]
+    if (weights := store.load_weights(pick.id)) is not None:
+        meta = {"label": pick.label, "config": pick.config.to_dict(), "test_acc": pick.test_acc,
+                "run_id": pick.id}
+        c3.download_button(t("train.dl_model", lang), lambda: model_bytes(
+            weights[0], pick.config.activation, pick.config.leaky_slope, meta),
+            f"relulab_run{pick.number}.pt", "application/octet-stream")
+    l1, l2, l3 = st.columns(3)
+    l1.markdown(f"[{t('runs.link', lang)}](train?run={pick.id})", help=t("runs.link_help", lang))
+    l2.markdown(f"[{t('runs.draw_with', lang)}](draw?model={pick.id})")
+    if l3.button(t("runs.delete", lang), key="train_delete") and store.delete_run(pick.id, owner):
+        st.toast(t("runs.deleted", lang, label=pick.label))
+        st.rerun()
 
 with st.expander(t("train.code", lang)):
     script = pytorch_script(config)
