@@ -296,3 +296,17 @@ def base_url(page_url: str | None) -> str:
     """scheme://host[:port] of the page's URL (Streamlit's st.context.url); '' if unknown."""
     match = re.match(r"^(https?://[^/?#]+)", page_url or "")
     return match.group(1) if match else ""
+
+
+def start_args(store: Store, owner: str | None, count: int = 1) -> dict:
+    """Store.create_run's class_id and nickname for this student's next `count` runs ({} outside an open
+    class); ClassError('class.err.run_limit') when they would pass the class's runs per student."""
+    member = membership(store, owner)
+    if member is None or not member.open:
+        return {}
+    with store._tx() as conn:
+        used = conn.execute(select(func.count()).where(S.runs.c.class_id == member.class_id,
+                                                       S.runs.c.owner == owner)).scalar_one()
+    if used + count > member.max_runs:
+        raise ClassError("class.err.run_limit")
+    return member.run_args()

@@ -172,6 +172,20 @@ def test_runs_per_student_are_limited(store):
     assert C.can_start(store, klass.id, "b") == (True, None)
     assert other.run_args() == {"class_id": klass.id, "nickname": "Bo"}
     assert C.can_start(store, "no-such-class", "a")[0] is False
+    with pytest.raises(C.ClassError) as err:
+        C.start_args(store, "a")
+    assert err.value.key == "class.err.run_limit"
+    assert C.start_args(store, "b") == {"class_id": klass.id, "nickname": "Bo"}
+    with pytest.raises(C.ClassError):
+        C.start_args(store, "b", count=3)  # a comparison preset of 3 runs would pass the limit
+    assert C.start_args(store, "stranger") == {}
+
+
+def test_runs_after_the_class_closed_train_outside_it(store):
+    klass, key = C.create_class(store, "7B")
+    C.join(store, klass.code, "a", "Ann")
+    C.close_class(store, klass.id, key)
+    assert C.start_args(store, "a") == {} and C.challenge_banner_data(store, "a") is None
 
 
 def test_a_challenge_reaches_every_student_and_can_be_withdrawn(store):
