@@ -185,7 +185,8 @@ def _layout(meta: str, title: str, x_title: str, y_title: str, height: int = 480
     """A plain layout with the board's look (large fonts, white background)."""
     return dict(meta=meta, title=dict(text=title, font=dict(size=FONT + 4)), height=height,
                 font=dict(size=FONT), margin=dict(l=80, r=30, t=70, b=70), uirevision=meta,
-                xaxis=dict(title=dict(text=x_title)), yaxis=dict(title=dict(text=y_title)),
+                xaxis=dict(title=dict(text=x_title), tickfont=dict(size=FONT - 2)),
+                yaxis=dict(title=dict(text=y_title), tickfont=dict(size=FONT - 2)),
                 legend=dict(font=dict(size=FONT)), **extra)
 
 

@@ -149,9 +149,6 @@ def teacher_view(key: str) -> None:
     st.title(t("class.board_title", lang, name=C.escape_markdown(klass.name or klass.code)))
     if not klass.open:
         st.info(t("class.closed_note", lang))
-    with st.expander(t("class.links", lang), expanded=False):
-        show_links(klass)
-    challenge_form(klass, key)
     bar = st.columns([3, 1, 1])
     color_by = bar[0].segmented_control(t("class.color_by", lang), B.COLOR_BY, default="activation",
                                         format_func=lambda c: t(f"class.by.{c}", lang), key="board_color_by",
@@ -163,6 +160,9 @@ def teacher_view(key: str) -> None:
             C.close_class(store, klass.id, key)
             st.rerun()
     live_board(klass.id, color_by or "activation")
+    challenge_form(klass, key)
+    with st.expander(t("class.links", lang), expanded=False):
+        show_links(klass)
 
 
 try:
