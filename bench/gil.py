@@ -5,7 +5,7 @@ Usage: python bench/gil.py [--rounds 3] [--subset 6000]
 Trains the same run (784-256-256-10 ReLU, Adam, one torch thread, `--subset` images) three ways,
 interleaved round by round on this machine: in a thread of an idle process, in a thread beside
 one busy pure-Python thread (what a Streamlit server's page reruns are), and in a worker process
-(lab/workproc.py) while that busy thread runs here. Prints medians and ratios.
+(lab/executor.py) while that busy thread runs here. Prints medians and ratios.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -23,8 +24,9 @@ import torch  # noqa: E402
 
 from lab.config import RunConfig  # noqa: E402
 from lab.data import load_mnist  # noqa: E402
+from lab.executor import LocalExecutor  # noqa: E402
+from lab.store import Store  # noqa: E402
 from lab.train import Trainer  # noqa: E402
-from lab.worker import RunQueue, SessionRuns  # noqa: E402
 
 
 class Busy:
@@ -57,11 +59,12 @@ def in_thread(config: RunConfig, data) -> float:
     return time.perf_counter() - start
 
 
-def in_worker(config: RunConfig, runs: SessionRuns) -> float:
-    """Seconds to train config in the warm worker process, as the app does."""
+def in_worker(config: RunConfig, store: Store) -> float:
+    """Seconds to train config in a warm worker process, as the app does (queued in the store)."""
     start = time.perf_counter()
-    job = runs.start(config)
-    job.join()
+    run = store.create_run(config, "bench")
+    while store.get_run(run.id).active:
+        time.sleep(0.01)
     return time.perf_counter() - start
 
 
@@ -74,9 +77,9 @@ def main() -> None:
     torch.set_num_threads(1)
     data = load_mnist()
     config = RunConfig(epochs=1, train_subset=args.subset, device="cpu")
-    queue = RunQueue(limit=1, threads_per_run=1, processes=True)
-    queue.pool.release(queue.pool.acquire())  # warm: torch imported, MNIST loaded
-    runs = SessionRuns(queue=queue)
+    store = Store(f"sqlite:///{tempfile.mkdtemp()}/gil.sqlite3")
+    executor = LocalExecutor(store, slots=1, threads_per_run=1)
+    in_worker(config, store)  # warm: torch imported, MNIST loaded
     times: dict[str, list[float]] = {"thread, idle server": [], "thread, busy server": [],
                                      "worker process, busy server": []}
     in_thread(config, data)  # warm-up
@@ -84,13 +87,13 @@ def main() -> None:
         times["thread, idle server"].append(in_thread(config, data))
         with Busy():
             times["thread, busy server"].append(in_thread(config, data))
-            times["worker process, busy server"].append(in_worker(config, runs))
+            times["worker process, busy server"].append(in_worker(config, store))
         print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
     base = statistics.median(times["thread, idle server"])
     for name, values in times.items():
         median = statistics.median(values)
         print(f"{name:30} {median:7.2f} s  ({median / base:5.1f}x the idle thread)")
-    queue.pool.close()
+    executor.close()
 
 
 if __name__ == "__main__":

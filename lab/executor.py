@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from lab import budget
 from lab.events import EpochEnded, Event, RunEnded, RunRecord, StepsLogged
 from lab.store import NODE, Store, StoreError, open_store
 
@@ -144,18 +145,9 @@ def execute_run(store: Store, run_id: str, threads: int | None = None, data=None
     return record
 
 
-def cpu_count() -> int:
-    """CPU cores this process may use (respects container CPU affinity)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def default_limit() -> int:
-    """Runs that may train at once: $RELULAB_MAX_RUNS, else half the cores (at least one)."""
-    env = os.environ.get("RELULAB_MAX_RUNS", "")
-    return int(env) if env.isdigit() and int(env) > 0 else max(1, cpu_count() // 2)
+    """Runs that may train at once: $RELULAB_MAX_RUNS, else what the container's CPU and memory allow."""
+    return budget.run_slots(budget.read_limits())
 
 
 def _worker_main(url: str, threads: int, parent: int) -> None:
@@ -198,11 +190,12 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, store: Store, slots: int | None = None, threads_per_run: int | None = None):
-        self.store, self.slots = store, slots or default_limit()
+        limits, budgeted = budget.server_budget()  # says the budget in the server log
+        self.store, self.slots = store, slots or budgeted
         # Torch threads per run: all runs together use half the cores, the rest serve the app.
         # Oversubscribed OpenMP threads spin-wait: on a busy 2-core box one 2-thread run was
         # 16x slower per epoch than a 1-thread run.
-        self.threads = threads_per_run or max(1, cpu_count() // 2 // self.slots)
+        self.threads = threads_per_run or budget.threads_per_run(limits, self.slots)
         self._procs: list[subprocess.Popen] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()

@@ -28,7 +28,7 @@ def row(run: StoredRun) -> dict[str, Any]:
     return {name: values[name] for name in COLUMNS}
 
 
-def to_csv(runs: list[StoredRun]) -> str:
+def csv_text(runs: list[StoredRun]) -> str:
     """CSV text: a header of COLUMNS and one line per run (NaN and infinities left empty)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
@@ -45,7 +45,7 @@ def run_dict(store: Store, run: StoredRun) -> dict[str, Any]:
                    "record": store.record(run.id).to_dict()})
 
 
-def to_json(store: Store, runs: list[StoredRun]) -> str:
+def json_text(store: Store, runs: list[StoredRun]) -> str:
     """Strict JSON text: a list of every run's config, metrics and full record."""
     return json.dumps([run_dict(store, r) for r in runs], indent=1, allow_nan=False)
 

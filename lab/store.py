@@ -322,9 +322,9 @@ class Store:
         """Keep a plain state_dict (a checkpoint is replaced by the next one)."""
         import torch
 
-        buf = io.BytesIO()
-        torch.save(state, buf)
-        row = {"run_id": run_id, "kind": kind, "step": step, "blob": buf.getvalue(), "updated": time.time()}
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        row = {"run_id": run_id, "kind": kind, "step": step, "blob": buffer.getvalue(), "updated": time.time()}
         with self._tx() as conn:
             conn.execute(delete(S.weights).where(S.weights.c.run_id == run_id, S.weights.c.kind == kind))
             conn.execute(insert(S.weights).values(**row))

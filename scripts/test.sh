@@ -5,10 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
-if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+# Debian's Chromium (browser tests), CJK fonts (Korean screenshots), PostgreSQL (the store's tests
+# start their own server in a temp folder) and iproute2/util-linux (Ray tests in a private network).
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" \
+   || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v ip >/dev/null; then
   SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)
   $SUDO apt-get update -q
-  $SUDO apt-get install -y -q chromium fonts-noto-cjk
+  $SUDO apt-get install -y -q chromium fonts-noto-cjk postgresql iproute2 util-linux
 fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt

@@ -43,12 +43,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_streamlit(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` on a free localhost port; returns (process, base URL)."""
+def start_streamlit(extra_env: dict[str, str] | None = None,
+                    prefix: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+    """Start `[*prefix] streamlit run app.py` on a free localhost port; returns (process, base URL)."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [*prefix, sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -14,9 +14,11 @@ from streamlit.testing.v1 import AppTest
 import lab.predict
 from lab.canvas_sim import render_as_canvas
 from lab.config import RunConfig
+from lab.events import RunEnded
 from lab.modelfile import ModelFileError, model_bytes
 from lab.models import build_mlp, plain_state_dict
-from lab.worker import ModelSource
+from lab.runmodels import ModelSource
+from lab.store import new_token, open_store
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "views" / "draw.py")
@@ -47,12 +49,22 @@ def fixed_source(label: str, digit: int, live: bool = False) -> ModelSource:
     return ModelSource(label, RunConfig(depth=1, width=16), lambda: state, lambda: live)
 
 
+LABEL: dict[str, str] = {}  # a test's name for a model -> the label its stored run shows
+
+
 def new_app(trained: dict | None = None, lang: str = "en") -> AppTest:
-    """The page with an optional trained_models dict in the session."""
+    """The page for a new browser whose stored runs hold the given models (oldest first)."""
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["lang"] = lang
-    if trained is not None:
-        at.session_state["trained_models"] = trained
+    at.session_state["owner"] = owner = new_token()
+    store = open_store()
+    for name, source in (trained or {}).items():
+        run = store.create_run(source.config, owner)
+        store.claim("local", run.id)
+        store.save_weights(run.id, source.snapshot(), 1)
+        if not source.live:
+            store.finish(run.id, RunEnded("finished", "Finished 1 epochs.", 1, 0.5, 1.0))
+        LABEL[name] = run.label
     return at
 
 
@@ -105,7 +117,7 @@ def test_a_model_trained_in_the_session_is_used(seven):
     at = draw(new_app({"run A": fixed_source("run A", 3)}).run(), seven)
     assert not at.exception
     picker = at.selectbox[0]
-    assert picker.options[0] == "run A" and picker.value == "run A" and "Default model" in picker.options[1]
+    assert picker.options[0] == LABEL["run A"] == picker.value and "Default model" in picker.options[1]
     assert "It is 3" in texts(at.markdown)  # the trained net, not the default (which says 7)
     picker.set_value(picker.options[1]).run()
     assert "It is 7" in texts(at.markdown)
@@ -119,14 +131,14 @@ def test_a_real_trained_model_works(seven):
     trainer.run()
     source = ModelSource("lesson-nn #1", cfg, trainer.snapshot, lambda: False)
     at = draw(new_app({"lesson-nn #1": source}).run(), seven)
-    assert not at.exception and at.selectbox[0].value == "lesson-nn #1"
+    assert not at.exception and at.selectbox[0].value == LABEL["lesson-nn #1"]
     assert "It is " in texts(at.markdown)
 
 
 def test_newest_model_is_chosen_first(seven):
     trained = {"old": fixed_source("old", 1), "new": fixed_source("new", 5)}
     at = draw(new_app(trained).run(), seven)
-    assert at.selectbox[0].options[:2] == ["new", "old"]
+    assert at.selectbox[0].options[:2] == [LABEL["new"], LABEL["old"]]
     assert "It is 5" in texts(at.markdown)
 
 
@@ -134,7 +146,7 @@ def test_a_live_model_is_marked_and_predicts(seven):
     at = draw(new_app({"running": fixed_source("running", 4, live=True)}).run(), seven)
     assert not at.exception
     assert "still training" in texts(at.caption)
-    assert at.selectbox[0].value == "running"
+    assert at.selectbox[0].value == LABEL["running"]
     assert "It is 4" in texts(at.markdown)
 
 

@@ -4,10 +4,10 @@ nothing is written to disk non-atomically, and bad uploads end in messages (hypo
 from __future__ import annotations
 
 import ast
-import gc
 import io
 import struct
-import weakref
+import threading
+import time
 import zlib
 
 import numpy as np
@@ -17,27 +17,34 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from lab.config import RunConfig
+from lab.executor import execute_run
+from lab.presence import Tabs
+from lab.store import Store
 from lab.uploads import UploadError, decode_upload
-from lab.worker import RunQueue, SessionRuns
 from tests.conftest import ROOT
-from tests.test_worker import LONG, TINY, wait_until
+from tests.test_local_runs import wait_until
+
+TINY = RunConfig(depth=1, width=32, epochs=2, train_subset=500, batch_size=50, log_every=1, probe_every=3)
+LONG = RunConfig(depth=2, width=256, epochs=50)  # far longer than any test waits: always stopped
 
 
-def test_a_closed_tab_stops_its_run_and_frees_its_model(mnist):
-    queue = RunQueue(limit=1, threads_per_run=1)
-    tab = SessionRuns(queue=queue)
-    job = tab.start(LONG)
-    wait_until(lambda j=job: j.state == "running" and j.trainer.step > 20)
-    model_ref = weakref.ref(job.trainer.model)
-    tab.release()  # what on_release of the session-scoped resource does when the tab goes
-    assert tab.join(timeout=10), "the worker outlived its session"
-    assert job.ended.status == "stopped" and queue.load() == (0, 0)
-    del job, tab
-    gc.collect()
-    assert model_ref() is None, "the closed tab's model (its weights and optimizer state) is still held"
+def test_a_closed_tab_stops_its_run_after_the_grace_period(mnist, tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'runs.sqlite3'}")
+    run = store.create_run(LONG, "alice")
+    trainer = threading.Thread(target=execute_run, args=(store, run.id), kwargs={"threads": 1, "data": mnist})
+    trainer.start()
+    wait_until(lambda: store.get_run(run.id).step > 20)
+    tabs = Tabs(store)
+    tabs.opened("alice").release()  # what on_release of the session-scoped resource does when the tab goes
+    assert store.stop_abandoned(grace_s=60) == 0 and store.get_run(run.id).status == "running"  # a refresh
+    time.sleep(0.1)
+    assert store.stop_abandoned(grace_s=0.05) == 1  # gone for good
+    trainer.join(timeout=10)
+    assert not trainer.is_alive(), "the run outlived its browser"
+    assert store.get_run(run.id).status == "stopped" and store.load() == (0, 0)
 
 
-def test_a_run_that_crashes_fails_alone_and_the_queue_goes_on(mnist, monkeypatch):
+def test_a_run_that_crashes_fails_alone_and_the_next_one_trains(mnist, monkeypatch, tmp_path):
     from lab import train as train_module
 
     original = train_module.Trainer._eager_step
@@ -48,15 +55,16 @@ def test_a_run_that_crashes_fails_alone_and_the_queue_goes_on(mnist, monkeypatch
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(train_module.Trainer, "_eager_step", out_of_memory_for_width_48)
-    queue = RunQueue(limit=1, threads_per_run=1)
-    crashing, healthy = SessionRuns(queue=queue), SessionRuns(queue=queue)
-    bad = crashing.start(TINY.replace(width=48))
-    good = healthy.start(TINY)
-    assert crashing.join(timeout=60) and healthy.join(timeout=120)
-    assert bad.ended.status == "failed" and "out of memory" in bad.ended.message
-    assert good.ended.status == "finished" and queue.load() == (0, 0)
-    assert crashing.start(TINY) is not None  # the crashed session can train again
-    assert crashing.join(timeout=120)
+    store = Store(f"sqlite:///{tmp_path / 'runs.sqlite3'}")
+    bad, good = store.create_run(TINY.replace(width=48), "crashing"), store.create_run(TINY, "healthy")
+    for run in (bad, good):
+        execute_run(store, run.id, threads=1, data=mnist)
+    bad, good = store.get_run(bad.id), store.get_run(good.id)
+    assert bad.status == "failed" and "out of memory" in bad.message
+    assert good.status == "finished" and store.load() == (0, 0)
+    again = store.create_run(TINY, "crashing")  # the crashed browser can train again
+    execute_run(store, again.id, threads=1, data=mnist)
+    assert store.get_run(again.id).status == "finished"
 
 
 WRITES = {"write_bytes", "write_text", "save", "savez", "to_csv", "dump"}

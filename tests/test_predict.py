@@ -22,8 +22,8 @@ from lab.predict import (
     top_guesses,
 )
 from lab.preprocess import preprocess
+from lab.runmodels import ModelSource
 from lab.train import Trainer
-from lab.worker import ModelSource
 
 CANVAS_IMAGES = 1000
 

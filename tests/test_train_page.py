@@ -12,6 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from lab.config import PRESETS, RunConfig
 from lab.models import build_from_config, model_from_state_dict, plain_state_dict
+from lab.runmodels import browser_models
+from lab.store import new_token, open_store
 from lab.train_form import (
     PRESET_MENU,
     WIDTHS,
@@ -37,9 +39,10 @@ def fresh_session():
 
 
 def train_page(query: dict[str, str] | None = None, lang: str = "en") -> AppTest:
-    """The Train page run once, directly, with these query params."""
+    """The Train page of a new browser run once, directly, with these query params."""
     at = AppTest.from_file(str(ROOT / "views" / "train.py"), default_timeout=60)
     at.session_state["lang"] = lang
+    at.session_state["owner"] = new_token()
     at.query_params.update(query or {})
     return at.run()
 
@@ -111,21 +114,26 @@ def test_lesson_preset_buttons_load_the_lesson_config(name):
     at.button(key=f"train_preset_{name}").click().run()
     assert not at.exception
     assert widget_config(at) == expected(PRESETS[name])
-    assert not at.session_state["trained_models"]  # loading a preset trains nothing
+    assert not open_store().list_runs(owner=at.session_state["owner"])  # loading a preset trains nothing
 
 
 def test_comparison_preset_button_queues_a_paired_run_per_config():
     at = train_page()
     at.button(key="train_preset_vanishing").click().run()
     assert not at.exception
-    sources = list(at.session_state["trained_models"].values())
-    assert [s.config for s in sources] == preset_configs("vanishing")
-    assert sources[0].config.seed == sources[1].config.seed
-    # The ReLU run still waits, so its weights are its initial ones: the sigmoid net's, exactly.
+    runs = open_store().list_runs(owner=at.session_state["owner"])
+    assert [r.config for r in runs] == preset_configs("vanishing")
+    assert runs[0].config.seed == runs[1].config.seed and runs[0].group_name == runs[1].group_name
+    # The paired runs start from the same weights: the sigmoid net's initial ones, exactly.
     sigmoid_start = plain_state_dict(build_from_config(PRESETS["vanishing-sigmoid"]))
-    relu_now = sources[1].snapshot()
-    assert sources[1].live and all(torch.equal(relu_now[k], sigmoid_start[k]) for k in sigmoid_start)
-    assert len(at.get("progress")) == 2  # one training, one waiting its turn
+    relu_start = plain_state_dict(build_from_config(runs[1].config))
+    assert runs[1].active and all(torch.equal(relu_start[k], sigmoid_start[k]) for k in sigmoid_start)
+    assert len(at.get("progress")) == 2  # one training (or about to), one waiting its turn
+    at.button(key="train_stop").click().run()
+    deadline = time.monotonic() + 20
+    while any(r.active for r in open_store().list_runs(owner=at.session_state["owner"])):
+        assert time.monotonic() < deadline, "Stop did not end the paired runs"
+        time.sleep(0.05)
 
 
 def test_a_tiny_run_joins_the_history_with_its_metrics():
@@ -138,8 +146,8 @@ def test_a_tiny_run_joins_the_history_with_its_metrics():
     assert row["Status"] == "finished" and row["Steps"] == 3 and row["Hidden layers"] == 1
     assert 0.0 < row["Test acc."] <= 1.0 and row["Final loss"] > 0
     assert "Finished after 3 steps" in at.success[0].value
-    (label, source), = at.session_state["trained_models"].items()
-    assert label == row["Run"] and not source.live
+    (source,) = browser_models(open_store(), at.session_state["owner"])
+    assert source.label == row["Run"] and not source.live
     model = model_from_state_dict(source.snapshot(), source.config.activation)
     assert model.fc1.out_features == 32
     assert at.button(key="train_stop").disabled
@@ -167,16 +175,26 @@ def test_a_diverged_run_is_shown_with_its_step_and_a_hint():
     assert not at.exception
 
 
-def test_closing_the_tab_ends_its_worker():
-    at = train_page()  # the default config trains for minutes: only the release can end it soon
+def test_closing_the_tab_ends_its_run_after_the_grace_period(monkeypatch):
+    from lab import executor
+
+    monkeypatch.setattr(executor, "GRACE_S", 2.0)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.run().switch_page("views/train.py").run()
+    # the default config trains for minutes: only the closed tab can end it soon
     at.button(key="train_start").click().run()
-    (source,) = at.session_state["trained_models"].values()
-    assert source.live
+    store, owner = open_store(), at.session_state["owner"]
+    (run,) = store.list_runs(owner=owner)
+    assert run.active
     clear_session_resource_cache(SESSION_ID)  # what Streamlit does when the session disconnects
-    deadline = time.monotonic() + 30
-    while source.live and time.monotonic() < deadline:
+    closed = time.monotonic()
+    time.sleep(1.0)
+    assert store.get_run(run.id).active, "a refresh (a tab back within the grace period) must not stop it"
+    while store.get_run(run.id).active and time.monotonic() - closed < 30:
         time.sleep(0.05)
-    assert not source.live, "the worker outlived its session"
+    assert not store.get_run(run.id).active, "the run outlived its browser"
+    assert store.get_run(run.id).status == "stopped"
 
 
 def test_url_logic_without_streamlit():

@@ -72,7 +72,7 @@ def show_run(run, record, key: str) -> None:
     c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
     c1.markdown(f"[{t('runs.link', lang)}](train?run={run.id})", help=t("runs.link_help", lang))
     c2.markdown(f"[{t('runs.draw_with', lang)}](draw?model={run.id})")
-    c3.download_button(t("train.dl_json", lang), runtable.to_json(store, [run]), f"relulab_{run.id}.json",
+    c3.download_button(t("train.dl_json", lang), runtable.json_text(store, [run]), f"relulab_{run.id}.json",
                        "application/json", key=f"train_{key}_json")
     if (weights := store.load_weights(run.id)) is not None:
         meta = {"label": run.label, "config": run.config.to_dict(), "test_acc": run.test_acc, "run_id": run.id}
@@ -177,19 +177,20 @@ for col, name in zip(st.columns(len(form.PRESET_MENU)), form.PRESET_MENU, strict
 mine = store.list_runs(owner=owner, limit=runtable.MAX_HISTORY + MAX_ACTIVE)
 active = [r for r in mine if r.active]
 left, middle, _ = st.columns([1, 1, 3], vertical_alignment="center")
-if left.button(t("train.start", lang), type="primary", width="stretch", key="train_start", disabled=bool(active)):
-    start([config], None)
-    st.rerun()
+left.button(t("train.start", lang), type="primary", width="stretch", key="train_start", disabled=bool(active),
+            on_click=start, args=([config], None))
 if pending := st.session_state.pop("train_pending", None):
     st.session_state.train_groups = st.session_state.get("train_groups", 0) + 1
     start(form.preset_configs(pending), f"{pending}-{st.session_state.train_groups}")
     st.rerun()
 middle.button(t("train.stop", lang), on_click=stop_all, disabled=not active, width="stretch", key="train_stop")
-training = any(r.status == "running" for r in active)  # only waiting: tick slower (shared CPU)
+training = any(r.status == "running" for r in active)
+# Just queued: look often, so the first point shows as soon as it trains; waiting long: slower (shared CPU).
+fresh = any(r.status == "queued" and time.time() - r.created < 10 for r in active)
 shape = tuple((r.id, r.status) for r in active)  # when this changes, the whole page is redrawn
 
 
-@st.fragment(run_every=(1.0 if training else 2.0) if active else None)
+@st.fragment(run_every=(0.5 if fresh else 1.0 if training else 2.0) if active else None)
 def live_view() -> None:
     """Progress of this browser's runs and the charts of the one in focus; redrawn every second."""
     runs = store.list_runs(owner=owner, limit=runtable.MAX_HISTORY + MAX_ACTIVE)
@@ -248,8 +249,8 @@ if history:
         col.plotly_chart(figure)
     st.subheader(t("train.take_home", lang))
     c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
-    c1.download_button(t("train.dl_csv", lang), runtable.to_csv(history), "relulab_runs.csv", "text/csv")
-    c2.download_button(t("train.dl_json", lang), lambda: runtable.to_json(store, history), "relulab_runs.json",
+    c1.download_button(t("train.dl_csv", lang), runtable.csv_text(history), "relulab_runs.csv", "text/csv")
+    c2.download_button(t("train.dl_json", lang), lambda: runtable.json_text(store, history), "relulab_runs.json",
                        "application/json")
     pick = by_label[c3.selectbox(t("train.model_pick", lang), list(by_label)[::-1], key="train_pick")]
     if (weights := store.load_weights(pick.id)) is not None:

@@ -1,0 +1,163 @@
+"""Runs on the local executor (worker processes fed by the store): order, divergence, limits, no orphans."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from lab.budget import host_cpus
+from lab.config import RunConfig
+from lab.executor import LocalExecutor, default_limit, execute_run
+from lab.i18n import t
+from lab.progress import progress_of
+from lab.runtable import COLUMNS, csv_text, ended_of, json_text, row
+from lab.store import Store
+from lab.train_form import end_message, progress_text
+from tests.conftest import ROOT
+
+TINY = RunConfig(depth=1, width=16, epochs=1, train_subset=300, log_every=1)
+
+
+def wait_until(predicate, timeout: float = 60.0) -> None:
+    """Poll until predicate() holds; fail (not hang) if it never does."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not reached")
+        time.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def history(mnist, tmp_path_factory):
+    """Three real runs of one browser: finished, finished with SGD, and diverged."""
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('h') / 'runs.sqlite3'}")
+    for config in (TINY, TINY.replace(optimizer="sgd", opt_params={"momentum": 0.9}),
+                   TINY.replace(optimizer="sgd", lr=1e4, init="normal", width=64)):
+        execute_run(store, store.create_run(config, "alice").id, threads=1, data=mnist)
+    return store, store.list_runs(owner="alice")
+
+
+def test_each_run_is_a_row_of_config_and_final_metrics(history):
+    store, runs = history
+    rows = [row(r) for r in runs]
+    assert [r["status"] for r in rows] == ["finished", "finished", "diverged"]
+    assert list(rows[0]) == list(COLUMNS) and COLUMNS[:5] == ("run", "status", "test_acc", "final_loss", "seconds")
+    first = store.record(runs[0].id)
+    assert rows[0]["run"] == runs[0].label and rows[0]["optimizer"] == "adam" and rows[0]["lr"] == 0.001
+    assert rows[1]["lr"] == 0.1  # SGD's default learning rate, not None
+    assert rows[0]["steps"] == 3 and rows[0]["test_acc"] == first.epochs[-1]["test_acc"]
+    assert rows[0]["final_loss"] == pytest.approx(first.steps[-1]["loss"])
+    assert rows[0]["train_subset"] == 300 and runs[1].config.opt_params == {"momentum": 0.9}
+
+
+def test_csv_export_round_trips_the_table(history):
+    _, runs = history
+    parsed = list(csv.DictReader(io.StringIO(csv_text(runs))))
+    assert list(parsed[0]) == list(COLUMNS) and len(parsed) == 3
+    for line, run in zip(parsed, runs, strict=True):
+        assert line["run"] == run.label and int(line["depth"]) == run.config.depth
+        if run.test_acc is not None:
+            assert float(line["test_acc"]) == pytest.approx(run.test_acc)
+    assert parsed[2]["status"] == "diverged" and parsed[2]["test_acc"] == ""  # no epoch finished
+
+
+def test_json_export_is_strict_json_with_configs_and_records(history):
+    store, runs = history
+
+    def no_nan(name):
+        raise AssertionError(f"JSON holds {name}")
+
+    data = json.loads(json_text(store, runs), parse_constant=no_nan)
+    assert [r["status"] for r in data] == ["finished", "finished", "diverged"]
+    for item, run in zip(data, runs, strict=True):
+        assert RunConfig.from_dict(item["config"]) == run.config and item["id"] == run.id
+        assert [s["step"] for s in item["record"]["steps"]] == [s["step"] for s in store.record(run.id).steps]
+    assert "learning rate 10000" in data[2]["message"]
+
+
+def test_a_diverging_run_reports_diverged_with_a_hint(history):
+    _, runs = history
+    diverged = runs[2]
+    ended = ended_of(diverged)
+    assert ended.status == "diverged" and ended.step >= 1
+    level, text = end_message(ended, diverged.config, None, "en")
+    assert level == "error" and f"step {ended.step}" in text and "Lower the learning rate" in text
+    assert "1000" in text and "Traceback" not in text  # the hint: 10x lower than 10000
+    ko = end_message(ended, diverged.config, None, "ko")[1]
+    assert "발산" in ko and ko != text
+
+
+def test_progress_text_for_queued_and_running_runs(history):
+    store, runs = history
+    queued = store.create_run(TINY, "bob")
+    q = progress_of(queued, store.queue_place(queued))
+    assert q.state == "queued" and q.place >= 1
+    assert progress_text(q, "x", "en") == t("train.queued", "en", label="x", place=q.place)
+    done = progress_of(runs[0])
+    assert done.state == "done" and done.fraction == 1.0 and done.epoch == 1
+    store.request_stop(queued.id)
+
+
+def test_limits_follow_the_cores_and_the_environment(monkeypatch):
+    monkeypatch.setenv("RELULAB_MAX_RUNS", "3")
+    assert default_limit() == 3
+    monkeypatch.delenv("RELULAB_MAX_RUNS")
+    assert 1 <= default_limit() <= max(1, host_cpus())
+
+
+def test_local_workers_train_queued_runs_in_order_and_leave_with_the_server(tmp_path):
+    url = f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+    # The "server" is a child process holding a LocalExecutor; its workers are its children.
+    script = (f"import time\nfrom lab.store import Store\nfrom lab.executor import LocalExecutor\n"
+              f"ex = LocalExecutor(Store({url!r}), slots=1, threads_per_run=1)\n"
+              "print('PIDS', *ex.pids, flush=True)\ntime.sleep(600)\n")
+    server = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        (worker,) = map(int, server.stdout.readline().split()[1:])
+        store = Store(url)
+        runs = [store.create_run(TINY, "alice") for _ in range(3)]
+        wait_until(lambda: all(store.get_run(r.id).status == "finished" for r in runs), timeout=180)
+        started = [store.get_run(r.id).started for r in runs]
+        assert started == sorted(started)  # FIFO
+        assert {store.get_run(r.id).pid for r in runs} == {worker}
+        long = store.create_run(RunConfig(depth=2, width=256, epochs=50), "alice")
+        wait_until(lambda: store.get_run(long.id).step >= 50, timeout=120)
+        server.send_signal(signal.SIGKILL)  # the server dies without a word
+        wait_until(lambda: store.get_run(long.id).status == "interrupted", timeout=10)
+        wait_until(lambda: not os.path.exists(f"/proc/{worker}") or _zombie(worker), timeout=10)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def _zombie(pid: int) -> bool:
+    """True if pid has exited and only waits to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_killed_worker_fails_its_run_only_and_a_new_worker_trains_the_next(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'runs.sqlite3'}")
+    executor = LocalExecutor(store, slots=1, threads_per_run=1)
+    try:
+        doomed = store.create_run(RunConfig(depth=2, width=256, epochs=50), "alice")
+        wait_until(lambda: store.get_run(doomed.id).step >= 50, timeout=120)
+        os.kill(store.get_run(doomed.id).pid, signal.SIGKILL)
+        wait_until(lambda: store.get_run(doomed.id).status == "failed", timeout=10)
+        assert "exit code -9; killed, perhaps for lack of memory" in store.get_run(doomed.id).message
+        after = store.create_run(TINY, "bob")
+        wait_until(lambda: store.get_run(after.id).status == "finished", timeout=120)
+    finally:
+        executor.close()
