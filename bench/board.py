@@ -5,7 +5,7 @@
 Each store gets the same synthetic class, written through Store.append_events as a trainer would:
 per run one epoch of 600 steps, a StepsLogged event every 50 steps (five logged steps, every 10th),
 activation probes every 100 steps, the epoch's end and the run's end. The last 30 runs stay
-"training". A refresh is what the board's fragment computes every 2 s: board_data (members, runs,
+"training". A refresh is what the board's fragment computes every second: board_data (members, runs,
 new loss events), the three figures serialised as Streamlit sends them (to_json) and the table
 rows; the CSV and JSON exports are built only on a click (timed apart). "cold" is the first
 refresh of a new server process (the curve cache empty); "live" appends one StepsLogged block

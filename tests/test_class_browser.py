@@ -16,7 +16,7 @@ import time
 import pytest
 
 from lab.store import Store
-from tests.conftest import SCREENSHOTS, start_streamlit, wait_for_app
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, start_streamlit, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +58,18 @@ def class_server(tmp_path_factory):
         proc.kill()
 
 
+@pytest.fixture(scope="module")
+def student_browser(browser, tmp_path_factory):
+    """The students' Chromium, niced: in class they use their own devices, here they share 2 cores with
+    the teacher's browser, which must not wait behind their pages' rendering."""
+    wrapper = tmp_path_factory.mktemp("nice") / "chromium"
+    wrapper.write_text(f"#!/bin/sh\nexec nice -n 15 {CHROMIUM} \"$@\"\n")
+    wrapper.chmod(0o755)
+    students = browser.browser_type.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS, headless=True)
+    yield students
+    students.close()
+
+
 def open_page(browser, url: str, lang: str = "en"):
     """A new browser context (a separate student or teacher) at url."""
     context = browser.new_context(viewport=VIEW, locale="ko-KR" if lang == "ko" else "en-US")
@@ -68,7 +80,7 @@ def open_page(browser, url: str, lang: str = "en"):
     return page
 
 
-def test_a_class_trains_together_and_the_board_follows_live(class_server, browser):
+def test_a_class_trains_together_and_the_board_follows_live(class_server, browser, student_browser):
     base, db = class_server
     store = Store(db)
 
@@ -90,7 +102,7 @@ def test_a_class_trains_together_and_the_board_follows_live(class_server, browse
     # Three students join by the link, then train three activations.
     students = []
     for nick in NICKS:
-        student = open_page(browser, join_link)
+        student = open_page(student_browser, join_link)
         student.get_by_label("Your nickname (the class sees it)").fill(nick)
         student.get_by_role("button", name="Join the class").click()
         student.get_by_text(f"You are in as {nick}").wait_for()
@@ -162,12 +174,13 @@ def test_a_class_trains_together_and_the_board_follows_live(class_server, browse
     # A challenge reaches every student's Train page; one click loads it.
     for student in students:
         student.goto(f"{base}/train?lang=en")
+        wait_for_app(student)
     teacher.get_by_role("button", name="Send to every student").click()
     teacher.get_by_text("Challenge now: relu, depth 0, Adam 0.001").wait_for(timeout=10_000)
     for student in students:
-        student.get_by_text("Your teacher asks: relu, depth 0, Adam 0.001").wait_for(timeout=10_000)
+        student.get_by_text("Your teacher asks: relu, depth 0, Adam 0.001").wait_for(timeout=60_000)
     students[0].get_by_role("button", name="Use this").click()
-    students[0].wait_for_url(re.compile(r"depth=0"), timeout=10_000)
+    students[0].wait_for_url(re.compile(r"depth=0"), timeout=60_000)
 
     # A student's link, or the join code as a key, never opens the board.
     for url in (f"{base}/classroom?teacher={code}&lang=en", f"{base}/classroom?teacher=&lang=en",
