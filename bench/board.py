@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab import board as B  # noqa: E402
+from lab import board_figures as F  # noqa: E402
 from lab import classes as C  # noqa: E402
 from lab.config import RunConfig  # noqa: E402
 from lab.events import ActivationsProbed, EpochEnded, RunEnded, RunStarted, StepsLogged  # noqa: E402
@@ -80,8 +81,8 @@ def refresh(store: Store, key: str, lang: str = "en") -> dict[str, float]:
     t0 = time.perf_counter()
     board = B.board_data(store, C.board_for(store, key))
     t1 = time.perf_counter()
-    for fig in (B.curves_figure(board, "activation", lang), B.accuracy_heatmap(board, lang),
-                B.optimizer_bars(board, lang)):
+    for fig in (F.curves_figure(board, "activation", lang), F.accuracy_heatmap(board, lang),
+                F.optimizer_bars(board, lang)):
         fig.to_json()
     t2 = time.perf_counter()
     [r.row() for r in board.runs]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from lab import board as B
+from lab import board_figures as F
 from lab import classes as C
 from lab import store_schema as S
 from lab.config import PRESETS, RunConfig
@@ -156,7 +157,7 @@ def test_escaping_for_markdown_and_no_nicknames_in_figures(store):
     trained(store, "a", member, TINY, [2.3, 1.0], 0.9)
     board = B.board_data(store, klass)
     assert board.best.nickname == "<b onmouseover=x>Eve</b>"  # kept as typed; the page escapes it
-    assert "Eve" not in json.dumps(B.curves_figure(board).to_dict())  # figures carry no nicknames
+    assert "Eve" not in json.dumps(F.curves_figure(board).to_dict())  # figures carry no nicknames
 
 
 # --- runs of a class: limits, challenge, stop all --------------------------------------------------------
@@ -237,12 +238,12 @@ def test_the_board_counts_flags_and_finds_the_best_run(store):
     flags = {r.id: r.flags for r in board.runs}
     assert flags[sig] == ("vanished",) and flags[relu] == () and flags[blown] == ("diverged",)
     assert board.best.id == relu and board.best.config.activation == "relu"
-    acts, depths, z, n = B.accuracy_grid(board)
+    acts, depths, z, n = F.accuracy_grid(board)
     assert (acts, depths) == (["relu", "sigmoid"], [6]) and z == [[0.95], [0.1135]] and n == [[1], [1]]
-    heat = B.accuracy_heatmap(board, "ko").to_dict()
+    heat = F.accuracy_heatmap(board, "ko").to_dict()
     assert heat["data"][0]["text"] == [["95% (1)"], ["11% (1)"]]
     assert heat["layout"]["title"]["text"] == t("class.chart.heatmap", "ko")
-    bars = B.optimizer_bars(board).to_dict()["data"][0]
+    bars = F.optimizer_bars(board).to_dict()["data"][0]
     assert bars["x"] == ["adam"] and bars["y"] == [pytest.approx((0.95 + 0.1135) / 2)]
 
 
@@ -256,16 +257,16 @@ def test_curves_are_read_incrementally_and_coloured_by_the_teachers_pick(store):
     assert board.curves[first] == ([1, 11], [2.3, 2.2])
     store.append_events(first, [StepsLogged([21, 31], [2.1, 2.0], [[1.0, 1.0]] * 2)])
     assert B.board_data(store, klass).curves[first] == ([1, 11, 21, 31], [2.3, 2.2, 2.1, 2.0])
-    fig = B.curves_figure(B.board_data(store, klass), "activation").to_dict()
+    fig = F.curves_figure(B.board_data(store, klass), "activation").to_dict()
     assert sorted(d["name"] for d in fig["data"]) == ["relu", "sigmoid"]
     assert len({d["line"]["color"] for d in fig["data"]}) == 2
-    y = next(np.asarray(d.y, dtype=float) for d in B.curves_figure(B.board_data(store, klass)).data
+    y = next(np.asarray(d.y, dtype=float) for d in F.curves_figure(B.board_data(store, klass)).data
              if d.name == "sigmoid")
     assert np.allclose(y[:4], [2.3, 2.2, 2.1, 2.0]) and np.isnan(y[4])  # NaN ends a run
-    fig = B.curves_figure(B.board_data(store, klass), "optimizer").to_dict()
+    fig = F.curves_figure(B.board_data(store, klass), "optimizer").to_dict()
     assert sorted(d["name"] for d in fig["data"]) == ["adam", "sgd"]
-    assert B._decimate(list(range(1000)), [1.0] * 1000, 100)[0][-1] == 999
-    assert len(B._decimate(list(range(1000)), [1.0] * 1000, 100)[0]) <= 101
+    assert F._decimate(list(range(1000)), [1.0] * 1000, 100)[0][-1] == 999
+    assert len(F._decimate(list(range(1000)), [1.0] * 1000, 100)[0]) <= 101
 
 
 def test_exports_have_one_row_per_run_with_nickname_config_and_metrics(store):

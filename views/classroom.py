@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lab import board as B
+from lab import board_figures as F
 from lab import classes as C
 from lab.config import CHOICES, PRESETS
 from lab.i18n import t
@@ -116,10 +117,10 @@ def live_board(class_id: str, color_by: str) -> None:
         col.metric(t(f"class.count.{name}", lang), board.counts[name])
     st.markdown(t("class.who", lang) + " " + ", ".join(
         f"{C.escape_markdown(m['nickname'])} ({m['runs']})" for m in board.members))
-    st.plotly_chart(B.curves_figure(board, color_by, lang), key="board_curves")
+    st.plotly_chart(F.curves_figure(board, color_by, lang), key="board_curves")
     left, right = st.columns(2)
-    left.plotly_chart(B.accuracy_heatmap(board, lang), key="board_heatmap")
-    right.plotly_chart(B.optimizer_bars(board, lang), key="board_optimizers")
+    left.plotly_chart(F.accuracy_heatmap(board, lang), key="board_heatmap")
+    right.plotly_chart(F.optimizer_bars(board, lang), key="board_optimizers")
     if board.best:
         best = board.best
         st.success(t("class.best", lang, nickname=C.escape_markdown(best.nickname), acc=f"{best.test_acc:.1%}",
@@ -151,7 +152,7 @@ def teacher_view(key: str) -> None:
     if not klass.open:
         st.info(t("class.closed_note", lang))
     bar = st.columns([3, 1, 1])
-    color_by = bar[0].segmented_control(t("class.color_by", lang), B.COLOR_BY, default="activation",
+    color_by = bar[0].segmented_control(t("class.color_by", lang), F.COLOR_BY, default="activation",
                                         format_func=lambda c: t(f"class.by.{c}", lang), key="board_color_by",
                                         required=True)
     if bar[1].button(t("class.stop_all", lang), key="board_stop_all"):
