@@ -1,8 +1,9 @@
 # ReLU Lab in a container: docker build -t relu-lab . && docker run -p 8501:8501 relu-lab
 FROM python:3.11-slim
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+COPY requirements.txt requirements-ray.txt ./
+COPY requirements/ requirements/
+RUN pip install --no-cache-dir -r requirements-ray.txt
 COPY . .
 RUN useradd --create-home relulab && chown -R relulab /app
 USER relulab

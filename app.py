@@ -6,8 +6,26 @@ from lab.executor import get_executor
 from lab.i18n import LANG_NAMES, LANGS, pick_language, t
 from lab.presence import COOKIE, TabHandle, Tabs, cookie_script, owner_token
 from lab.store import StoreError, open_store
+from lab.style import style_tag
 
-st.set_page_config(page_title="ReLU Lab", page_icon=":material/show_chart:", layout="wide")
+
+def presenting() -> bool:
+    """Presentation mode: ?present=1 (or 0) wins, then what this session chose."""
+    query = st.query_params.get("present")
+    if query in ("0", "1"):
+        st.session_state.present = query == "1"
+    return bool(st.session_state.get("present", False))
+
+
+def switch_present() -> None:
+    """The toggle's callback: remember the mode and keep it in the URL (a teacher can bookmark it)."""
+    st.session_state.present = st.session_state.present_switch
+    st.query_params["present"] = "1" if st.session_state.present_switch else "0"
+
+
+present = presenting()
+st.set_page_config(page_title="ReLU Lab", page_icon=":material/show_chart:", layout="wide",
+                   initial_sidebar_state="collapsed" if present else "auto")
 
 
 def current_language() -> str:
@@ -56,6 +74,10 @@ def connect_runs() -> None:
 lang = current_language()
 st.query_params["lang"] = lang  # page links drop query params; the language stays in the URL
 st.session_state.lang_switch = lang  # the switch shows the language even when ?lang= changed it
+if present:
+    st.query_params["present"] = "1"
+st.session_state.present_switch = present
+st.html(style_tag(lang, present))  # Korean line breaking, wrapping buttons, the projector's type
 
 # (page file and url path, icon); Material icons ship with Streamlit, so no emoji font is needed.
 PAGE_FILES = (("home", ":material/home:"), ("train", ":material/model_training:"),
@@ -68,6 +90,8 @@ page = st.navigation(PAGES)
 with st.sidebar:
     st.segmented_control(t("lang.label", lang), LANGS, format_func=LANG_NAMES.get, key="lang_switch",
                          required=True, on_change=switch_language)
+    st.toggle(t("app.present", lang), key="present_switch", on_change=switch_present,
+              help=t("app.present_help", lang))
 st.set_page_config(page_title=f"{page.title} · {t('app.title', lang)}")
 connect_runs()
 page.run()

@@ -1,10 +1,9 @@
-"""Command line: python -m lab train | predict | bench."""
+"""Command line: python -m lab train | runs | predict | bench."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -77,6 +76,10 @@ def add_train_parser(sub) -> None:
     p.add_argument("--json", type=Path, help="write the whole run as JSON to this path")
     p.add_argument("--save", type=Path, help="save the trained model (weights_only loadable)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    from lab.cli_runs import add_store_flags
+
+    add_store_flags(p)
+    p.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (e.g. 10.0.0.5:6379)")
 
 
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> RunConfig:
@@ -100,34 +103,26 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
 
 
 def run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """`python -m lab train`: train, show progress with an ETA, write JSON / model."""
+    """`python -m lab train`: record the run in the store, train it (here or on Ray), show progress, write files."""
     from lab.cli_progress import ProgressPrinter
-    from lab.data import DataError
-    from lab.train import Trainer
+    from lab.cli_runs import train_stored, write_outputs
+    from lab.store import StoreError
 
     config = config_from_args(args, parser)
     started = time.perf_counter()
     printer = ProgressPrinter(quiet=args.quiet)
     try:
-        trainer = Trainer(config, printer)
-        record = trainer.run()
-    except DataError as exc:
+        store, run = train_stored(config, args, printer)
+    except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     printer.close()
     wall = time.perf_counter() - started
-    print(f"{record.status}: {record.message} ({wall:.1f} s wall, device {record.device})")
-    if args.json:
-        from lab.modelfile import write_atomic
-
-        write_atomic(args.json, json.dumps(record.to_dict(), indent=1).encode())
-    if args.save and record.status in ("finished", "stopped"):
-        from lab.modelfile import save_model
-
-        save_model(args.save, trainer.snapshot(), config.activation, config.leaky_slope,
-                   {"config": config.to_dict(), "test_acc": record.final_test_acc})
-        print(f"model saved to {args.save}")
-    return 0 if record.status in ("finished", "stopped") else 1
+    record = store.record(run.id)
+    where = f"device {record.device or '-'}" + (f", node {run.node}" if args.ray else "")
+    print(f"{run.status}: {run.message} ({wall:.1f} s wall, {where})")
+    write_outputs(store, run, args.json, args.save)
+    return 0 if run.status in ("finished", "stopped") else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,13 +130,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="python -m lab", description="ReLU Lab engine")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     add_train_parser(sub)
-    from lab import bench, cli_predict
+    from lab import bench, cli_predict, cli_runs
 
     cli_predict.add_parser(sub)
     bench.add_parser(sub)
+    cli_runs.add_runs_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "train":
         return run_train(args, parser)
+    if args.command == "runs":
+        return cli_runs.run_runs(args)
     if args.command == "predict":
         return cli_predict.run(args)
     return bench.run(args)

@@ -15,6 +15,7 @@ from html import escape
 from lab.family_tree import BACKWARD, FONT, PLAIN, Box, arrow_ends, backprop_parts
 
 LINE_HEIGHT = 1.25  # em between the lines of a box's text
+LABEL_GAP = 8  # canvas units between an arrow and its label
 
 
 def _tspans(line: str) -> str:
@@ -42,6 +43,15 @@ def _text(x: float, y: float, html: str, color: str, anchor: str = "middle", hal
             f'dominant-baseline="central"{outline}>{spans}</text>')
 
 
+def label_anchor(x0: float, y0: float, x1: float, y1: float, side: float) -> tuple[float, float]:
+    """Where a label beside a line starts so that no part of its line of text touches the line."""
+    # A sloped line moves sideways by |dx/dy| per unit of height: the text's top and bottom corners
+    # (half a line above and below its middle) must clear it too, not only its middle.
+    half = FONT * LINE_HEIGHT / 2
+    lean = abs((x1 - x0) / (y1 - y0)) * half if y1 != y0 else 0.0
+    return (x0 + x1) / 2 + side * (LABEL_GAP + lean), (y0 + y1) / 2
+
+
 def diagram_svg(boxes: dict[str, Box], arrows: list[tuple[str, str, str, str, bool, float]],
                 width: float, height: float) -> str:
     """Boxes and arrows on a width x height canvas; arrows: (from, to, colour, label, dashed, shift)."""
@@ -62,8 +72,8 @@ def diagram_svg(boxes: dict[str, Box], arrows: list[tuple[str, str, str, str, bo
                      f'stroke-width="3"{dash} marker-end="url(#head{int(color == BACKWARD)})"/>')
         if label:  # beside the line: on the side it was shifted to, else to its right
             side = math.copysign(1, nx) if shift else 1
-            parts.append(_text((x0 + x1) / 2 + side * 8, (y0 + y1) / 2, f"<b>{label}</b>", color,
-                               "start" if side > 0 else "end", halo=True))
+            x, y = label_anchor(x0, y0, x1, y1, side)
+            parts.append(_text(x, y, f"<b>{label}</b>", color, "start" if side > 0 else "end", halo=True))
     return "".join(parts) + "</svg>"
 
 

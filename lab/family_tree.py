@@ -175,5 +175,5 @@ def backprop_parts(lang: str = "en") -> tuple[dict[str, Box], list, float, float
               ("y", "loss", PLAIN, "", False, 0.0),
               ("loss", "yhat", BACKWARD, "∂loss/∂ŷ", True, -14.0),
               ("yhat", "z", BACKWARD, "× σ'(z) ≤ 0.25", True, -25.0),
-              ("z", "w", BACKWARD, s("update"), True, -16.0)]
-    return boxes, arrows, 560, 510
+              ("z", "w", BACKWARD, s("update"), True, 16.0)]  # right of W -> z: no arrow under its label
+    return boxes, arrows, 580, 510

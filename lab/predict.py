@@ -76,6 +76,7 @@ def probability_figure(probs: np.ndarray, x_title: str, y_title: str) -> go.Figu
     fig = go.Figure(go.Bar(x=[str(d) for d in range(10)], y=probs, marker_color=colours,
                            text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside",
                            outsidetextfont=dict(size=18), cliponaxis=False,
+                           constraintext="none",  # else Plotly shrinks "100%" to the bar's width (5 px)
                            hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
     big, medium = dict(size=20), dict(size=16)  # readable from the back of a classroom
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,

@@ -19,7 +19,7 @@ class Progress:
     epoch: int
     epochs: int
     elapsed: float  # seconds since it left the queue
-    eta: float | None  # seconds left, once there is enough of the run to extrapolate from
+    eta: float | None  # seconds left at the pace so far (None before the first logged step)
 
     @property
     def fraction(self) -> float:
@@ -33,10 +33,9 @@ def progress_of(run: StoredRun, place: int = 0, now: float | None = None) -> Pro
     state = "queued" if run.status == "queued" else "running" if run.status == "running" else "done"
     elapsed = (run.ended or now) - run.started if run.started else 0.0
     step, total, epochs = run.step, run.total_steps, run.config.epochs
-    # The first steps include start-up (loading, a CUDA graph's capture), so wait for a few
-    # seconds and a twentieth of the run before extrapolating: an early ETA is far off.
-    settled = step >= max(1, total // 20) and elapsed >= 3.0
-    eta = elapsed / step * (total - step) if settled and total and state == "running" else None
+    # Shown only once lab.train_form.eta_ready says enough of the run has passed: the first steps
+    # include start-up (loading, a CUDA graph's capture), so an early ETA is far off.
+    eta = elapsed / step * (total - step) if step and total and state == "running" else None
     spe = total // epochs if total and epochs else 0
     epoch = min(epochs, (max(step, 1) - 1) // spe + 1) if spe else 0
     return Progress(state, place, step, total, epoch, epochs, elapsed, eta)

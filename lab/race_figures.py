@@ -25,6 +25,9 @@ RACER_COLORS = {
 CONTOUR_SCALE = [[0, "#fffaeb"], [0.3, "#fde6b8"], [0.6, "#dce8f2"], [1, "#a8c5df"]]
 CONTOUR_LEVELS = 28  # filled bands of log(f - f_min)
 IMAGE_SIDE = 480  # pixels of the surface picture
+TOP_PX, BOTTOM_PX = 20, 200  # margins of the race figure; the bottom one holds the controls
+BUTTONS_PX = 44  # Play / Pause / Continue start this far under the plot (below the tick labels)
+SLIDER_PX = 100  # the step slider and its "Step N" label start here, under the buttons
 
 
 def _hex_rgb(color: str) -> np.ndarray:
@@ -102,7 +105,7 @@ def _frame(trajs: list[Trajectory], step: int, moving: list[int], last: bool) ->
     return go.Frame(data=data, traces=moving, name=str(step))
 
 
-def race_figure(surface: Surface, trajs: list[Trajectory], lang: str, height: int = 720) -> go.Figure:
+def race_figure(surface: Surface, trajs: list[Trajectory], lang: str, height: int = 760) -> go.Figure:
     """Contour of the surface (log scale) with every path; play, pause and a step slider."""
     base = [
         go.Scatter(x=[surface.minimum[0]], y=[surface.minimum[1]], mode="markers",
@@ -116,16 +119,19 @@ def race_figure(surface: Surface, trajs: list[Trajectory], lang: str, height: in
     frames = [_frame(trajs, s, moving, last=s == shown[-1]) for s in shown]
     fig = go.Figure(data=base + _path_traces(trajs, lang), frames=frames)
     play = dict(frame=dict(duration=60, redraw=False), transition=dict(duration=0), mode="immediate")
+    # Under the plot, two bands that cannot overlap at any width or language: the buttons, then the
+    # slider with its "Step N" label. Positions are pixels turned into paper units of the plot area.
+    below = lambda px: -px / (height - TOP_PX - BOTTOM_PX)  # noqa: E731
     fig.update_layout(
-        height=height, font=FONT, plot_bgcolor="white", margin=dict(l=70, r=20, t=20, b=150),
+        height=height, font=FONT, plot_bgcolor="white", margin=dict(l=70, r=20, t=TOP_PX, b=BOTTOM_PX),
         xaxis=dict(range=list(surface.x_range), showgrid=False, zeroline=False),
         yaxis=dict(range=list(surface.y_range), showgrid=False, zeroline=False),
         images=[dict(source=surface_image(surface), xref="x", yref="y", x=surface.x_range[0],
                      y=surface.y_range[1], sizex=np.ptp(surface.x_range), sizey=np.ptp(surface.y_range),
                      sizing="stretch", xanchor="left", yanchor="top", layer="below")],
         legend=dict(font=dict(size=16), orientation="h", x=0, y=1.01, yanchor="bottom"),
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.12, xanchor="left", yanchor="top",
-                          pad=dict(r=10, t=10), font=dict(size=18), showactive=False, buttons=[
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=below(BUTTONS_PX), xanchor="left",
+                          yanchor="top", pad=dict(r=10, t=0), font=dict(size=18), showactive=False, buttons=[
                               dict(label=t("race.play", lang), method="animate",
                                    args=[None, {**play, "fromcurrent": False}]),
                               dict(label=t("race.pause", lang), method="animate",
@@ -134,9 +140,10 @@ def race_figure(surface: Surface, trajs: list[Trajectory], lang: str, height: in
                               dict(label=t("race.resume", lang), method="animate",
                                    args=[None, {**play, "fromcurrent": True}]),
                           ])],
-        sliders=[dict(active=len(shown) - 1, x=0.36, y=-0.1, len=0.64, xanchor="left", yanchor="top",
+        sliders=[dict(active=len(shown) - 1, x=0.0, y=below(SLIDER_PX), len=1.0, xanchor="left",
+                      yanchor="top",
                       currentvalue=dict(prefix=t("race.step", lang) + " ", font=dict(size=18)),
-                      font=dict(size=13), pad=dict(t=10),
+                      font=dict(size=14), pad=dict(t=0, b=0),
                       steps=[dict(label=str(s), method="animate",
                                   args=[[str(s)], dict(frame=dict(duration=0, redraw=False),
                                                        mode="immediate", transition=dict(duration=0))])
@@ -158,6 +165,6 @@ def loss_figure(surface: Surface, trajs: list[Trajectory], lang: str, height: in
     fig.update_layout(height=height, font=FONT, plot_bgcolor="white", margin=dict(l=80, r=20, t=20, b=60),
                       xaxis=dict(title=t("race.step", lang), gridcolor="#eee"),
                       yaxis=dict(title=t("race.gap", lang), type="log", exponentformat="power",
-                                 dtick=2, gridcolor="#eee"),
+                                 dtick=2, gridcolor="#eee", minor=dict(showgrid=False, ticks="")),
                       legend=dict(font=dict(size=16), orientation="h", x=0, y=1.01, yanchor="bottom"))
     return fig

@@ -19,8 +19,10 @@ class ModelSource:
     """A model for other pages: label, config, live flag, and consistent CPU weights on demand."""
 
     def __init__(self, label: str, config: RunConfig, snapshot: Callable[[], dict[str, torch.Tensor]],
-                 is_live: Callable[[], bool], test_acc: float | None = None, run_id: str | None = None):
+                 is_live: Callable[[], bool], test_acc: float | None = None, run_id: str | None = None,
+                 status: str = "finished"):
         self.label, self.config, self.test_acc, self.run_id = label, config, test_acc, run_id
+        self.status = status  # as listed: finished, stopped, interrupted, queued or running
         self._snapshot, self._is_live = snapshot, is_live
 
     @property
@@ -45,7 +47,7 @@ def source_of(store: Store, run: StoredRun) -> ModelSource:
         current = store.get_run(run.id)
         return current is not None and current.active
 
-    return ModelSource(run.label, run.config, snapshot, is_live, run.test_acc, run.id)
+    return ModelSource(run.label, run.config, snapshot, is_live, run.test_acc, run.id, run.status)
 
 
 def browser_models(store: Store, owner: str) -> list[ModelSource]:

@@ -244,8 +244,8 @@ class Store:
                 return None
         return None
 
-    def append_events(self, run_id: str, items: list[Event], heartbeat: bool = True) -> None:
-        """Append events in order (one transaction) and keep the run row's live figures current."""
+    def append_events(self, run_id: str, items: list[Event], heartbeat: bool = True, **row: object) -> None:
+        """Append events in order and keep the run row's live figures current (one transaction)."""
         if not items:
             return
         values: dict = {"heartbeat": time.time()} if heartbeat else {}
@@ -258,6 +258,7 @@ class Store:
                 values["grad_first"], values["grad_out"] = finite(norms[0]), finite(norms[-1])
             elif isinstance(item, EpochEnded):
                 values.update(train_acc=item.train_acc, test_acc=item.test_acc)
+        values.update(row)  # e.g. the end's status: readers never see an end without its event
         with self._tx() as conn:
             last = conn.execute(select(S.runs.c.last_seq).where(S.runs.c.id == run_id)).scalar_one()
             rows = [{"run_id": run_id, "seq": last + i + 1, "kind": kind, "payload": payload}
@@ -273,31 +274,33 @@ class Store:
 
     def finish(self, run_id: str, ended: RunEnded, final: dict | None = None,
                event_written: bool = False) -> None:
-        """Record how a run ended (its end event unless already written) and its final weights."""
-        if not event_written:
-            self.append_events(run_id, [ended])
+        """Record how a run ended (its end event unless already written) after its final weights."""
+        if final is not None:  # weights first: a run that reads as ended has them
+            self.save_weights(run_id, final, ended.step, "final")
         values = {"status": ended.status, "message": ended.message, "ended": time.time(),
                   "seconds": ended.seconds, "step": ended.step}
         if ended.loss is not None:
             values["final_loss"] = finite(ended.loss)
-        with self._tx() as conn:
-            conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(**values))
-        if final is not None:
-            self.save_weights(run_id, final, ended.step, "final")
+        if event_written:
+            with self._tx() as conn:
+                conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(**values))
+        else:
+            self.append_events(run_id, [ended], **values)
 
     def end_without_events(self, run_id: str, status: str, message: str, only_active: bool = True) -> bool:
         """End a run from outside its trainer (it died, or never started); False if it had ended."""
         now = time.time()
         with self._tx() as conn:
-            row = conn.execute(select(S.runs.c.status, S.runs.c.step, S.runs.c.started).where(
-                S.runs.c.id == run_id)).first()
+            row = conn.execute(select(S.runs.c.status, S.runs.c.step, S.runs.c.started, S.runs.c.last_seq).where(
+                S.runs.c.id == run_id).with_for_update()).first()
             if row is None or (only_active and row.status not in ACTIVE):
                 return False
             seconds = now - row.started if row.started else 0.0
             done = conn.execute(update(S.runs).where(S.runs.c.id == run_id, S.runs.c.status == row.status).values(
-                status=status, message=message, ended=now, seconds=seconds)).rowcount
-        if done:
-            self.append_events(run_id, [RunEnded(status, message, row.step, None, seconds)], heartbeat=False)
+                status=status, message=message, ended=now, seconds=seconds, last_seq=row.last_seq + 1)).rowcount
+            if done:  # the end event in the same transaction: a reader sees both or neither
+                kind, payload = event_to_row(RunEnded(status, message, row.step, None, seconds))
+                conn.execute(insert(S.events).values(run_id=run_id, seq=row.last_seq + 1, kind=kind, payload=payload))
         return bool(done)
 
     # --- requests from pages ---------------------------------------------------------------------

@@ -33,6 +33,75 @@ def preset_configs(name: str) -> list[RunConfig]:
     raise KeyError(name)
 
 
+def all_widget_values(config: RunConfig) -> dict[str, Any]:
+    """Every widget's value for a config, every optimizer's settings included (defaults where unset).
+
+    A preset or a reset writes all of these, so nothing a student set before (an lr, SGD's
+    momentum, a subset of the images) survives into it: a preset is the defaults plus its fields.
+    """
+    values = widget_values(config)
+    for name in OPTIMIZERS:
+        values.update(opt_param_values(config, name))
+    return values
+
+
+def reset_values() -> dict[str, Any]:
+    """Every widget back to the page's defaults (RunConfig())."""
+    return all_widget_values(RunConfig())
+
+
+def preset_fields(name: str) -> dict[str, Any]:
+    """The fields a preset sets away from the defaults (for the first config of a comparison)."""
+    config, default = preset_configs(name)[0], RunConfig()
+    return {f: getattr(config, f) for f in CONFIG_FIELDS if getattr(config, f) != getattr(default, f)}
+
+
+def leftovers(config: RunConfig, preset: str | None) -> dict[str, Any]:
+    """Fields still at the preset's non-default value after the student changed others (else {})."""
+    if not preset or not known_preset(preset) or config == preset_configs(preset)[0]:
+        return {}
+    return {f: v for f, v in preset_fields(preset).items() if getattr(config, f) == v}
+
+
+def without_leftovers(config: RunConfig, preset: str | None) -> RunConfig:
+    """The config with the preset's leftover fields back at their defaults; the student's changes stay."""
+    default = RunConfig()
+    return config.replace(**{f: getattr(default, f) for f in leftovers(config, preset)})
+
+
+SATURATING = ("sigmoid", "tanh")
+LOW_LR_FACTOR = 20  # a fixed lr this many times below the optimizer's own default barely moves
+
+
+def hint_reasons(config: RunConfig) -> list[str]:
+    """Why this config cannot show the lesson's point (vanishing gradients, learning): reason keys."""
+    reasons = []
+    if config.activation in SATURATING and config.depth >= 3 and config.init == "normal":
+        # std-1 weights on 784 inputs: |z| ~ 10-30, every sigmoid saturated from the first step, so the
+        # gradient no longer shrinks layer by layer (fc1's can exceed the output layer's).
+        reasons.append("normal_init")
+    default_lr = OPTIMIZERS[config.optimizer].default_lr
+    if config.lr is not None and config.lr * LOW_LR_FACTOR <= default_lr:
+        reasons.append("low_lr")
+    return reasons
+
+
+def config_hint(config: RunConfig, preset: str | None, lang: str) -> str | None:
+    """A sentence saying what in this config hides the lesson's point, naming what the preset left."""
+    reasons = hint_reasons(config)
+    if not reasons:
+        return None
+    spec, lr = OPTIMIZERS[config.optimizer], config.effective_lr
+    values = dict(act=config.activation, depth=config.depth, lr=f"{lr:g}", name=spec.cls_name,
+                  default=f"{spec.default_lr:g}", factor=f"{spec.default_lr / lr:g}")
+    parts = [t(f"train.hint.{r}", lang, **values) for r in reasons]
+    left = leftovers(config, preset)
+    if left:
+        shown = ", ".join(f"{k}={'default' if v is None else v}" for k, v in left.items())
+        parts.append(t("train.hint.leftover", lang, preset=t(f"train.preset.{preset}", lang), fields=shown))
+    return " ".join(parts)
+
+
 def known_preset(name: str) -> bool:
     """True for a name preset_configs() accepts."""
     return name in PRESET_MENU or name in PRESETS
@@ -116,10 +185,21 @@ def progress_text(progress, label: str, lang: str) -> str:
         return t("train.queued", lang, label=label, place=max(progress.place, 1))
     if progress.total_steps == 0:
         return t("train.preparing", lang, label=label)
-    eta = format_seconds(progress.eta) if progress.eta is not None else "…"
-    return t("train.progress", lang, label=label, epoch=progress.epoch, epochs=progress.epochs,
-             step=progress.step, total=progress.total_steps,
-             elapsed=format_seconds(progress.elapsed), eta=eta)
+    values = dict(label=label, epoch=progress.epoch, epochs=progress.epochs, step=progress.step,
+                  total=progress.total_steps, elapsed=format_seconds(progress.elapsed))
+    if not eta_ready(progress):
+        return t("train.progress_no_eta", lang, **values)
+    return t("train.progress", lang, **values, eta=format_seconds(progress.eta))
+
+
+ETA_AFTER_S = 5.0  # warm-up (threads, first batches) makes the first seconds' pace far too slow
+ETA_AFTER_FRACTION = 0.05
+
+
+def eta_ready(progress) -> bool:
+    """True once enough of the run has passed for its pace to say when it ends."""
+    return (progress.eta is not None and progress.state == "running" and progress.elapsed >= ETA_AFTER_S
+            and progress.fraction >= ETA_AFTER_FRACTION)
 
 
 def end_message(ended: RunEnded | None, config: RunConfig, test_acc: float | None,
@@ -136,7 +216,29 @@ def end_message(ended: RunEnded | None, config: RunConfig, test_acc: float | Non
         return "error", t("train.failed", lang, message=ended.message)
     if ended.status == "interrupted":
         return "warning", t("runs.interrupted", lang, message=ended.message)
+    if test_acc is None and ended.status != "finished":  # stopped before any epoch was tested
+        return "info", t("train.stopped_early", lang, step=ended.step)
     acc = f"{test_acc:.2%}" if test_acc is not None else "—"
     key = "train.finished" if ended.status == "finished" else "train.stopped"
     level = "success" if ended.status == "finished" else "info"
     return level, t(key, lang, step=ended.step, acc=acc, seconds=f"{ended.seconds:.1f}")
+
+
+def status_text(status: str, lang: str) -> str:
+    """A run's status (finished, stopped, diverged, failed, running, queued) in the page's language."""
+    return t(f"train.status.{status}", lang)
+
+
+HISTORY_FORMATS = {"test_acc": "percent", "train_acc": "percent", "final_loss": "%.4f", "seconds": "%.1f",
+                   "lr": "%g"}
+
+
+def history_formats(lang: str) -> dict[str, str]:
+    """Translated column header -> number format of the history table (accuracies in percent)."""
+    return {t(f"train.col.{k}", lang): f for k, f in HISTORY_FORMATS.items()}
+
+
+def history_table(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """History rows for the page: translated headers and status values (the CSV keeps the raw ones)."""
+    return [{t(f"train.col.{k}", lang): status_text(v, lang) if k == "status" else v for k, v in row.items()}
+            for row in rows]

@@ -142,11 +142,41 @@ def test_newest_model_is_chosen_first(seven):
     assert "It is 5" in texts(at.markdown)
 
 
+def test_the_best_finished_model_is_the_default_and_each_shows_its_accuracy(seven):
+    # The Train page reports (status, test accuracy) per run; a weak sigmoid run trained last must
+    # not become the default, nor a diverged one appear at all.
+    trained = {"#1 relu": fixed_source("#1 relu", 2), "#2 relu": fixed_source("#2 relu", 6),
+               "#3 sigmoid": fixed_source("#3 sigmoid", 0), "#4 sgd lr=10": fixed_source("#4 sgd lr=10", 9)}
+    at = new_app(trained)
+    at.session_state["trained_results"] = {
+        "#1 relu": ("finished", 0.951), "#2 relu": ("finished", 0.978), "#3 sigmoid": ("finished", 0.098),
+        "#4 sgd lr=10": ("diverged", None)}
+    at = draw(at.run(), seven)
+    assert not at.exception
+    picker = at.selectbox[0]
+    base = "relu · adam 0.001 · 1×16"  # the label shows the run's config (the test nets are all alike)
+    assert picker.options[:3] == [f"#3 {base} · test 9.8%", f"#2 {base} · test 97.8%",
+                                  f"#1 {base} · test 95.1%"]
+    assert not any("#4" in option for option in picker.options)
+    assert picker.value == f"#2 {base} · test 97.8%" and "It is 6" in texts(at.markdown)
+    assert "best finished run" in texts(at.caption)
+
+
+def test_a_stopped_model_says_it_has_no_accuracy_yet_and_korean_shows_the_accuracy(seven):
+    trained = {"#1 relu": fixed_source("#1 relu", 2), "#2 relu": fixed_source("#2 relu", 6)}
+    at = new_app(trained, lang="ko")
+    at.session_state["trained_results"] = {"#1 relu": ("finished", 0.9), "#2 relu": ("stopped", None)}
+    at = at.run()
+    base = "relu · adam 0.001 · 1×16"
+    assert at.selectbox[0].options[:2] == [f"#2 {base} · 첫 에포크 전에 중지", f"#1 {base} · 테스트 90.0%"]
+    assert at.selectbox[0].value == f"#1 {base} · 테스트 90.0%"
+
+
 def test_a_live_model_is_marked_and_predicts(seven):
     at = draw(new_app({"running": fixed_source("running", 4, live=True)}).run(), seven)
     assert not at.exception
     assert "still training" in texts(at.caption)
-    assert at.selectbox[0].value == LABEL["running"]
+    assert at.selectbox[0].value == f"{LABEL['running']} · still training"  # the picker says so too
     assert "It is 4" in texts(at.markdown)
 
 

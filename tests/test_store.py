@@ -20,6 +20,7 @@ from lab.progress import progress_of
 from lab.runmodels import browser_models, run_model
 from lab.store import Store, StoreError, is_run_id
 from lab.store_schema import SCHEMA_VERSION
+from lab.train_form import eta_ready
 
 TINY = RunConfig(depth=1, width=32, epochs=2, train_subset=500, batch_size=50, log_every=1, probe_every=3)
 
@@ -193,9 +194,9 @@ def test_progress_reports_queue_place_then_steps_and_an_eta_once_settled(store_u
     store.append_events(first.id, [StepsLogged([1, 2], [2.0, 1.9], [[1.0, 1.0]] * 2)])
     run = store.get_run(first.id)
     early = progress_of(run, now=run.started + 1.0)
-    assert early.state == "running" and early.step == 2 and early.eta is None  # too early to guess
+    assert early.state == "running" and early.step == 2 and not eta_ready(early)  # too early to guess
     later = progress_of(run.__class__(**{**run.__dict__, "step": 10, "total_steps": 20}), now=run.started + 5.0)
-    assert later.eta == pytest.approx(5.0) and later.fraction == 0.5 and later.epoch == 1
+    assert later.eta == pytest.approx(5.0) and later.fraction == 0.5 and later.epoch == 1 and eta_ready(later)
 
 
 # --- what goes wrong, each a clear message, nothing lost -----------------------------------------------

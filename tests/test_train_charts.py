@@ -102,7 +102,9 @@ def test_heatmap_shows_the_vanishing_gradient_as_a_dark_band_at_the_input(vanish
 
 def test_saturation_chart_has_saturated_and_dead_lines_per_hidden_layer(record):
     fig = saturation_figure(record)
-    assert [tr.name for tr in fig.data] == ["fc1 saturated", "fc1 dead", "fc2 saturated", "fc2 dead"]
+    assert [tr.name for tr in fig.data] == ["fc1", "fc1 dead", "fc2", "fc2 dead"]
+    assert [tr.showlegend for tr in fig.data] == [True, False, True, False]  # one entry per layer
+    assert "fc1 saturated" in fig.data[0].hovertemplate
     assert list(fig.data[0].y) == pytest.approx([100 * a["saturated"][0] for a in record.activations])
     assert list(fig.data[3].y) == pytest.approx([100 * a["dead"][1] for a in record.activations])
     assert fig.data[1].line.dash == "dash"
@@ -148,3 +150,19 @@ def test_long_runs_are_thinned_for_the_live_redraw_but_keep_their_ends(record):
     assert fig.data[0].x[0] == 1 and fig.data[0].x[-1] == 4800
     assert fig.data[1].y[-1] == pytest.approx(smooth([s["loss"] for s in long.steps])[-1])
     assert len(grad_heatmap(long).data[0].x) <= MAX_POINTS + 1
+
+
+def test_legends_sit_under_the_plot_and_the_figure_grows_with_their_rows(vanishing_pair, record):
+    from lab.train_charts import HEIGHT, legend_rows, wrap_title
+
+    deep, shallow = saturation_figure(vanishing_pair[0]), saturation_figure(record)
+    for fig in (deep, shallow, grad_norm_figure(vanishing_pair[0])):
+        legend, title = fig.layout.legend, fig.layout.title
+        assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")  # the bottom margin
+        assert (title.yref, title.y, title.yanchor) == ("paper", 1, "bottom")  # above the plot area
+    assert legend_rows(["fc1", "fc2", "fc3", "fc4", "fc5", "fc6"]) == 3 and legend_rows([]) == 0
+    assert deep.layout.height > shallow.layout.height > HEIGHT  # 6 layers: more legend rows, more room
+    assert deep.layout.margin.b - shallow.layout.margin.b == deep.layout.height - shallow.layout.height
+    wrapped = wrap_title("Saturated (solid) and dead (dashed) units")
+    assert wrapped == "Saturated (solid) and dead<br>(dashed) units"
+    assert grad_norm_figure(record).layout.yaxis.dtick == 1  # decades only: no 8 px minor digits

@@ -9,6 +9,7 @@ from lab.i18n import t
 from lab.modelfile import MAX_MODEL_BYTES, ModelFileError, load_model_bytes
 from lab.predict import load_default_model, model_from_source, probabilities, probability_figure, top_guesses
 from lab.preprocess import BlankImageError, enlarge, has_ink, preprocess
+from lab.run_labels import TrainedModel, model_choices, relabel
 from lab.runmodels import browser_models, run_model
 from lab.store import open_store
 from lab.uploads import MAX_BYTES, UploadError, decode_upload
@@ -25,8 +26,8 @@ def trained_models() -> dict:
         return {}
     store = open_store()
     sources = browser_models(store, st.session_state.owner)
-    if (linked := st.query_params.get("model")) and (source := run_model(store, linked)) is not None:
-        sources = [s for s in sources if s.run_id != source.run_id] + [source]
+    if LINKED is not None:
+        sources = [s for s in sources if s.run_id != LINKED.run_id] + [LINKED]
     return {s.label: s for s in sources}
 
 
@@ -57,14 +58,22 @@ def model_file():
     return file.name
 
 
-def model_options(file_name: str | None) -> dict[str, str]:
-    """Picker text -> model key: trained models newest first, then an uploaded file, then the default.
+def model_options(file_name: str | None) -> tuple[dict[str, str], str]:
+    """Picker text -> model key (trained newest first, an uploaded file, the shipped one), and the default.
 
+    Issue 17: each trained model shows its test accuracy, and the best finished one is the default.
     The texts do not change while a model trains, so the picker keeps its choice meanwhile.
     """
     trained = TRAINED
+    shown = relabel(list(trained), [source.config for source in trained.values()])  # how runs differ
+    models = [TrainedModel(label, text, source.status, source.test_acc)
+              for (label, source), text in zip(trained.items(), shown, strict=True)]
+    choices, best = model_choices(models, lang)
+    if LINKED is not None:
+        best = LINKED.label  # "draw with this model" from a run's page
     uploaded = {t("draw.model.file", lang, name=file_name): FILE} if file_name else {}
-    return {**{label: label for label in reversed(list(trained))}, **uploaded, default_name(): DEFAULT}
+    options = {**{text: key for key, text in choices}, **uploaded, default_name(): DEFAULT}
+    return options, best or (FILE if file_name else DEFAULT)
 
 
 def get_model(key: str):
@@ -151,12 +160,19 @@ def show_prediction(model_key: str, vector) -> None:
 st.title(t("draw.title", lang))
 st.caption(t("draw.intro", lang))
 
+LINKED = (run_model(open_store(), st.query_params["model"])
+          if st.query_params.get("model") and not st.session_state.get("store_error") else None)
 TRAINED = trained_models()
+if st.query_params.get("model") and LINKED is None:
+    st.warning(t("runs.bad_link", lang, run_id=st.query_params["model"][:40]))
 picker_box = st.container()  # the picker shows above the model-file expander it depends on
-options = model_options(model_file())
+options, default_key = model_options(model_file())
 with picker_box:
     if len(options) > 1:
-        chosen = options[st.selectbox(t("draw.model", lang), list(options))]  # the newest by default
+        index = list(options.values()).index(default_key)
+        chosen = options[st.selectbox(t("draw.model", lang), list(options), index=index)]
+        if default_key not in (FILE, DEFAULT):
+            st.caption(t("draw.model.best", lang))
     else:
         chosen = DEFAULT
         st.caption(t("draw.model.using", lang, name=default_name()))

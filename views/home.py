@@ -6,19 +6,19 @@ from lab.diagram_svg import backprop_svg
 from lab.i18n import t
 
 lang = st.session_state.get("lang", "en")
+DIAGRAM_MAX_PX = 620  # 580 canvas units: text of 16 units stays >= 12 px down to a 435 px wide page
 
 st.title(t("home.title", lang))
 st.markdown(t("home.lead", lang))
 
-story, diagram = st.columns([1, 1], gap="large")
-with story:
-    st.subheader(t("home.story.title", lang))
-    st.markdown(t("home.story", lang))
-with diagram:
-    st.subheader(t("home.diagram.title", lang))
-    # Inline SVG, not Plotly: the landing page then needs no 4.7 MB chart script (lab/diagram_svg.py).
-    st.markdown(f'<div class="relulab-diagram">{backprop_svg(lang)}</div>', unsafe_allow_html=True)
-    st.caption(t("home.diagram.caption", lang))
+st.subheader(t("home.story.title", lang))
+st.markdown(t("home.story", lang))
+st.subheader(t("home.diagram.title", lang))
+# Inline SVG, not Plotly: the landing page then needs no 4.7 MB chart script (lab/diagram_svg.py).
+# Its own row, not half of one: at 1024x768 a half-width diagram scaled its 16-unit text to 7 px.
+st.markdown(f'<div class="relulab-diagram" style="max-width: {DIAGRAM_MAX_PX}px">{backprop_svg(lang)}</div>',
+            unsafe_allow_html=True)
+st.caption(t("home.diagram.caption", lang))
 
 relu, optim = st.columns(2, gap="large")
 with relu:

@@ -16,6 +16,7 @@ from lab.i18n import t
 from lab.modelfile import model_bytes
 from lab.optim import OPTIMIZERS
 from lab.progress import progress_of
+from lab.run_labels import distinct_labels
 from lab.store import ACTIVE, ENDED, open_store
 
 lang = st.session_state.get("lang", "en")
@@ -33,11 +34,18 @@ executor = get_executor(store)
 def load_preset(name: str) -> None:
     """Preset button: put the preset in the controls; a comparison preset also starts its runs."""
     config = form.preset_configs(name)[0]
-    st.session_state.update({W + k: v for k, v in form.widget_values(config).items()})
-    st.session_state.train_config = config
+    st.session_state.update({W + k: v for k, v in form.all_widget_values(config).items()})  # issue 17
+    st.session_state.train_config, st.session_state.train_preset = config, name
     st.session_state.train_preset_loaded, st.session_state.train_notices = True, []
     if name in form.GROUP_PRESETS:
         st.session_state.train_pending = name
+
+
+def set_widgets(config: RunConfig, preset: str | None) -> None:
+    """Reset button and "use defaults" button (issue 17): every widget to config, the preset noted."""
+    st.session_state.update({W + k: v for k, v in form.all_widget_values(config).items()})
+    st.session_state.train_config, st.session_state.train_preset = config, preset
+    st.session_state.train_notices, st.session_state.train_preset_loaded = [], True  # the URL is stale
 
 
 def start(configs: list[RunConfig], group: str | None) -> None:
@@ -102,9 +110,11 @@ if linked := st.query_params.get("run"):  # a permanent link: the run as recorde
     st.stop()
 saved = st.session_state.get("train_config")
 url = {} if st.session_state.pop("train_preset_loaded", False) else st.query_params.to_dict()
-incoming, notices, _ = form.incoming_config(url, saved, CUDA)
+incoming, notices, url_preset = form.incoming_config(url, saved, CUDA)
 if incoming is not None or notices:
     st.session_state.train_notices = notices
+if url_preset:  # a home page link: note the preset like a button would (issue 17)
+    st.session_state.train_preset = url_preset
 current = incoming or saved or RunConfig()
 for key, value in form.widget_values(current).items():
     if incoming is not None or W + key not in st.session_state:
@@ -140,7 +150,7 @@ with st.sidebar:
     st.slider(t("train.depth", lang), 0, 10, key=W + "depth", help=t("train.depth_help", lang))
     st.select_slider(t("train.width", lang), form.with_value(form.WIDTHS, st.session_state[W + "width"]),
                      key=W + "width")
-    st.selectbox(t("train.init", lang), CHOICES["init"], key=W + "init",
+    st.selectbox(t("train.init", lang), CHOICES["init"], key=W + "init", help=t("train.init_help", lang),
                  format_func=lambda name: t(f"train.init.{name}", lang))
     st.select_slider(t("train.batch_size", lang),
                      form.with_value(form.BATCHES, st.session_state[W + "batch_size"]), key=W + "batch_size")
@@ -176,14 +186,26 @@ for col, name in zip(st.columns(len(form.PRESET_MENU)), form.PRESET_MENU, strict
 
 mine = store.list_runs(owner=owner, limit=runtable.MAX_HISTORY + MAX_ACTIVE)
 active = [r for r in mine if r.active]
-left, middle, _ = st.columns([1, 1, 3], vertical_alignment="center")
-left.button(t("train.start", lang), type="primary", width="stretch", key="train_start", disabled=bool(active),
-            on_click=start, args=([config], None))
+preset = st.session_state.get("train_preset")
+if preset and config == form.preset_configs(preset)[0]:
+    fields = ", ".join(f"{k}={v}" for k, v in form.preset_fields(preset).items())
+    note = t("train.preset_loaded", lang, name=t(f"train.preset.{preset}", lang), fields=fields)
+    st.info(note if preset in form.GROUP_PRESETS else f"{note} {t('train.preset_press', lang)}")
+if hint := form.config_hint(config, preset, lang):  # a config that cannot show what its preset was about
+    st.warning(hint, icon=":material/lightbulb:")
+    if left_over := form.leftovers(config, preset):
+        st.button(t("train.use_defaults", lang, fields=", ".join(left_over)), key="train_use_defaults",
+                  on_click=set_widgets, args=(form.without_leftovers(config, preset), None))
 if pending := st.session_state.pop("train_pending", None):
     st.session_state.train_groups = st.session_state.get("train_groups", 0) + 1
     start(form.preset_configs(pending), f"{pending}-{st.session_state.train_groups}")
     st.rerun()
+left, middle, right, _ = st.columns([1, 1, 1.2, 1.8], vertical_alignment="center")
+left.button(t("train.start", lang), type="primary", width="stretch", key="train_start", disabled=bool(active),
+            help=t("train.running_note", lang) if active else None, on_click=start, args=([config], None))
 middle.button(t("train.stop", lang), on_click=stop_all, disabled=not active, width="stretch", key="train_stop")
+right.button(t("train.reset", lang), key="train_reset", width="stretch", help=t("train.reset_help", lang),
+             on_click=set_widgets, args=(RunConfig(), None))
 training = any(r.status == "running" for r in active)
 # Just queued: look often, so the first point shows as soon as it trains; waiting long: slower (shared CPU).
 fresh = any(r.status == "queued" and time.time() - r.created < 10 for r in active)
@@ -235,24 +257,29 @@ live_view()
 history = [r for r in mine if r.status in ENDED][-runtable.MAX_HISTORY:]
 if history:
     st.header(t("train.history", lang))
-    rows = [runtable.row(r) | {"status": t(f"runs.status.{r.status}", lang)} for r in history]
-    st.dataframe(pd.DataFrame(rows).rename(columns=lambda c: t(f"train.col.{c}", lang)), hide_index=True)
+    st.dataframe(pd.DataFrame(form.history_table([runtable.row(r) for r in history], lang)), hide_index=True,
+                 column_config={name: st.column_config.NumberColumn(format=f)
+                                for name, f in form.history_formats(lang).items()})
     by_label = {r.label: r for r in history}
+    shown = dict(zip(by_label, distinct_labels([r.config for r in history], [r.number for r in history]),
+                     strict=True))  # labels that say how runs differ
     last_group = [r.label for r in history if r.group_name and r.group_name == history[-1].group_name]
-    chosen = st.multiselect(t("train.compare_pick", lang), list(by_label),
+    chosen = st.multiselect(t("train.compare_pick", lang), list(by_label), format_func=shown.get,
                             default=last_group if len(last_group) > 1 else list(by_label)[-2:])
-    picked = [(label, store.record(by_label[label].id)) for label in chosen]
+    picked = [(shown[label], store.record(by_label[label].id)) for label in chosen]
     memo = st.session_state.setdefault("train_compare_memo", charts.FigureMemo())
     compared = memo.get((lang, *((label, charts.record_version(r)) for label, r in picked)),
                         lambda: charts.compare_figures(picked, lang))
-    for col, figure in zip(st.columns(3), compared, strict=True):
-        col.plotly_chart(figure)
+    columns = st.columns(2)  # issue 17: two a row, as the run's charts (three were 177 px wide at 1024)
+    for i, figure in enumerate(compared):
+        columns[i % 2].plotly_chart(figure)
     st.subheader(t("train.take_home", lang))
     c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
     c1.download_button(t("train.dl_csv", lang), runtable.csv_text(history), "relulab_runs.csv", "text/csv")
     c2.download_button(t("train.dl_json", lang), lambda: runtable.json_text(store, history), "relulab_runs.json",
                        "application/json")
-    pick = by_label[c3.selectbox(t("train.model_pick", lang), list(by_label)[::-1], key="train_pick")]
+    pick = by_label[c3.selectbox(t("train.model_pick", lang), list(by_label)[::-1], key="train_pick",
+                                 format_func=shown.get)]
     if (weights := store.load_weights(pick.id)) is not None:
         meta = {"label": pick.label, "config": pick.config.to_dict(), "test_acc": pick.test_acc,
                 "run_id": pick.id}

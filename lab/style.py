@@ -1,0 +1,42 @@
+"""The app's CSS for the classroom: Korean line breaking, readable widgets, and the projector mode."""
+
+from __future__ import annotations
+
+PRESENT_ROOT_PX = 19  # presentation mode: Streamlit sizes text in rem, so this scales it all (normally 16)
+
+# Every page: button and select texts wrap instead of being cut ("강의: 소프트맥…", "Kaiming uniforr").
+BASE = """
+.stApp button p { white-space: normal; overflow-wrap: anywhere; text-align: center; }
+.stApp button { height: auto; min-height: 2.5rem; }
+.stApp [data-baseweb="select"] [data-testid="stSelectboxVirtualDropdown"] li,
+.stApp [data-baseweb="select"] > div > div:first-child > div { white-space: normal; overflow: visible;
+  text-overflow: clip; }
+.relulab-diagram svg { display: block; }
+"""
+
+# Korean breaks lines between words, never inside one ("이야/기", "기/울기는"); a word longer than the
+# line (a URL, a formula) may still break so that nothing overflows.
+# Streamlit sets word-break: break-word on headings and markdown itself, so every element is named.
+KOREAN = """
+.stApp, .stApp * { word-break: keep-all !important; overflow-wrap: break-word; }
+.stApp pre, .stApp pre *, .stApp code { word-break: normal !important; }
+"""
+
+# The projector: larger type, less chrome at the top, so the charts that matter sit above the fold.
+PRESENT = f"""
+html {{ font-size: {PRESENT_ROOT_PX}px; }}
+.stApp [data-testid="stMainBlockContainer"], .stApp .block-container {{ padding-top: 2.2rem;
+  padding-bottom: 2rem; }}
+.stApp [data-testid="stCaptionContainer"] {{ font-size: 0.95rem; }}
+.stApp [data-testid="stDecoration"] {{ display: none; }}
+"""
+
+
+def page_css(lang: str, present: bool = False) -> str:
+    """The CSS for a page in lang (Korean line breaking), with presentation mode's larger type."""
+    return BASE + (KOREAN if lang == "ko" else "") + (PRESENT if present else "")
+
+
+def style_tag(lang: str, present: bool = False) -> str:
+    """page_css wrapped in a <style> element, for st.html."""
+    return f"<style>{page_css(lang, present)}</style>"
