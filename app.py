@@ -82,7 +82,8 @@ st.html(style_tag(lang, present))  # Korean line breaking, wrapping buttons, the
 # (page file and url path, icon); Material icons ship with Streamlit, so no emoji font is needed.
 PAGE_FILES = (("home", ":material/home:"), ("train", ":material/model_training:"),
               ("draw", ":material/draw:"), ("activations", ":material/show_chart:"),
-              ("optimizers", ":material/explore:"))
+              ("optimizers", ":material/explore:"),
+              ("classroom", ":material/groups:"))
 PAGES = [st.Page(f"views/{name}.py", title=t(f"nav.{name}", lang), icon=icon, url_path=name,
                  default=name == "home") for name, icon in PAGE_FILES]
 page = st.navigation(PAGES)

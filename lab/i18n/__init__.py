@@ -6,11 +6,11 @@ keys; tests/test_i18n.py fails when a key is missing from either.
 
 from __future__ import annotations
 
-from lab.i18n import classroom, common, draw, lessons, runs, train
+from lab.i18n import classes, classroom, common, draw, lessons, runs, train
 
 LANGS = ("en", "ko")
 LANG_NAMES = {"en": "English", "ko": "한국어"}
-_MODULES = (common, train, draw, lessons, classroom, runs)
+_MODULES = (common, train, draw, lessons, classroom, runs, classes)
 CATALOGUES: dict[str, dict[str, str]] = {
     lang: {k: v for m in _MODULES for k, v in getattr(m, lang.upper()).items()} for lang in LANGS
 }
