@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from lab import runtable
+from lab import classes, runtable
 from lab import train_charts as charts
 from lab import train_form as form
 from lab.codegen import pytorch_script
@@ -53,8 +53,29 @@ def start(configs: list[RunConfig], group: str | None) -> None:
     room = MAX_ACTIVE - len(store.list_runs(owner=owner, statuses=ACTIVE))
     if room < len(configs):
         st.warning(t("train.too_many", lang, n=MAX_ACTIVE))
+    try:  # a student's runs carry the class (and count against its runs per student)
+        in_class = classes.start_args(store, owner, min(len(configs), max(0, room)))
+    except classes.ClassError as exc:
+        st.warning(exc.message(lang))
+        return
     for config in configs[:max(0, room)]:
-        executor.submit(store.create_run(config, owner, group).id)
+        executor.submit(store.create_run(config, owner, group, **in_class).id)
+
+
+@st.fragment(run_every=3)
+def class_banner() -> None:
+    """The student's class and the teacher's challenge, looked up every 3 s; one click loads it."""
+    member = classes.membership(store, owner)
+    if member is None or not member.open:
+        return
+    st.caption(t("class.in_class", lang, name=classes.escape_markdown(member.name or member.code),
+                 nickname=classes.escape_markdown(member.nickname)))
+    if member.challenge is not None:
+        text, use = st.columns([5, 1], vertical_alignment="center")
+        text.info(t("class.challenge_banner", lang, challenge=classes.challenge_text(member.challenge, lang)))
+        if use.button(t("class.use_challenge", lang), key="train_use_challenge"):
+            st.query_params.from_dict({"lang": lang, **member.challenge.to_query()})
+            st.rerun(scope="app")  # the page reads the config from the URL, as for a shared link
 
 
 def stop_all() -> None:
@@ -177,6 +198,7 @@ if wanted != query:
 
 st.title(t("train.title", lang))
 st.caption(t("train.intro", lang))
+class_banner()
 for notice in st.session_state.get("train_notices", []):
     st.warning(t("train.notice", lang, detail=notice))
 for col, name in zip(st.columns(len(form.PRESET_MENU)), form.PRESET_MENU, strict=True):
