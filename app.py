@@ -58,11 +58,11 @@ def this_tab(owner: str) -> TabHandle:
 
 def connect_runs() -> None:
     """The run store and this server's executor (its workers start with the first visitor)."""
-    owner, write_cookie = owner_token(st.context.cookies.get(COOKIE), st.session_state.get("owner"))
+    owner = owner_token(st.context.cookies.get(COOKIE), st.session_state.get("owner"))
     st.session_state.owner = owner
-    if write_cookie and not st.session_state.get("owner_cookie_set"):
-        st.html(cookie_script(owner), unsafe_allow_javascript=True)  # a reload finds this browser's runs
-        st.session_state.owner_cookie_set = True
+    # On every run, not only the first: an element that comes and goes would shift the page's
+    # elements and remount the Draw page's canvas (its strokes lost). A reload finds this browser's runs.
+    st.html(cookie_script(owner), unsafe_allow_javascript=True)
     try:
         get_executor(open_store())
         this_tab(owner)

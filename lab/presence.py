@@ -21,13 +21,11 @@ def valid_token(text: str | None) -> bool:
     return bool(text) and 16 <= len(text) <= 64 and all(c.isalnum() or c in "-_" for c in text)
 
 
-def owner_token(cookie: str | None, session: str | None) -> tuple[str, bool]:
-    """(the owner token, whether the cookie must be written): the session's, else the cookie's, else new."""
+def owner_token(cookie: str | None, session: str | None) -> str:
+    """The owner token: this session's, else the browser's cookie, else a new one."""
     if valid_token(session):
-        return session, session != cookie
-    if valid_token(cookie):
-        return cookie, False
-    return new_token(), True
+        return session
+    return cookie if valid_token(cookie) else new_token()
 
 
 def cookie_script(token: str) -> str:

@@ -277,3 +277,14 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_browser_keeps_its_owner_token_and_a_forged_cookie_is_not_trusted():
+    from lab.presence import cookie_script, owner_token, valid_token
+
+    mine = owner_token(None, None)
+    assert valid_token(mine) and owner_token(mine, None) == mine  # a reload: the cookie's token
+    assert owner_token("other-browser-token-123", mine) == mine  # this session's wins
+    for forged in ("", "x", "a" * 65, "abc'; alert(1); '" + "a" * 20, "../../etc/passwd0000000"):
+        assert not valid_token(forged) and owner_token(forged, None) not in (forged, "")
+    assert f"relulab_owner={mine};" in cookie_script(mine) and "max-age=31536000" in cookie_script(mine)
