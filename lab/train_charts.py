@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
-from lab.events import RunRecord
+from lab.events import RunRecord, finite
 from lab.i18n import t
 
 HEIGHT = 340  # readable on a projector, two charts side by side
@@ -31,14 +31,9 @@ def _c(key: str, lang: str) -> str:
     return t(f"train.chart.{key}", lang)
 
 
-def _finite(value: float | None) -> float | None:
-    """The value, or None where Plotly could not draw it (NaN, infinity)."""
-    return value if value is not None and math.isfinite(value) else None
-
-
 def _positive(value: float | None) -> float | None:
     """The value, or None where a log axis could not draw it (zero, negative, non-finite)."""
-    value = _finite(value)
+    value = finite(value)
     return value if value is not None and value > 0 else None
 
 
@@ -47,7 +42,7 @@ def smooth(values: Sequence[float | None], weight: float = 0.9) -> list[float | 
     out: list[float | None] = []
     avg, norm = 0.0, 0.0
     for value in values:
-        value = _finite(value)
+        value = finite(value)
         if value is None:
             out.append(None)
             continue
@@ -157,7 +152,7 @@ def loss_step_figure(record: RunRecord, lang: str = "en") -> go.Figure:
     fig = _figure("loss-step", _c("loss_step", lang), _c("step", lang), _c("loss", lang))
     if not record.steps:
         return _note(fig, _c("waiting", lang))
-    losses = [_finite(s["loss"]) for s in record.steps]
+    losses = [finite(s["loss"]) for s in record.steps]
     points = _thin(list(zip([s["step"] for s in record.steps], losses, smooth(losses), strict=True)))
     steps, raw, smoothed = (list(column) for column in zip(*points, strict=True))
     fig.add_scatter(x=steps, y=raw, mode="lines", name=_c("raw", lang),
@@ -183,7 +178,7 @@ def _epoch_figure(record: RunRecord, meta: str, title_key: str, y_key: str, seri
 def epoch_loss_figure(record: RunRecord, lang: str = "en") -> go.Figure:
     """Mean training loss of each finished epoch."""
     return _epoch_figure(record, "loss-epoch", "loss_epoch", "loss",
-                         [("train", "#e4572e", lambda e: _finite(e["train_loss"]))], lang)
+                         [("train", "#e4572e", lambda e: finite(e["train_loss"]))], lang)
 
 
 def accuracy_figure(record: RunRecord, lang: str = "en") -> go.Figure:

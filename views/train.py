@@ -22,7 +22,9 @@ from lab.store import ACTIVE, ENDED, new_token, open_store
 lang = st.session_state.get("lang", "en")
 W = "train_w_"  # prefix of this page's widget keys in st.session_state
 CUDA = torch.cuda.is_available()
-CHART_ROWS = (("loss-step", "accuracy"), ("grad-lines", "grad-heatmap"), ("saturation", "loss-epoch"))
+PRESENT = st.session_state.get("present", False)  # presentation mode (app.py): the lesson's two charts first
+CHART_ROWS = ((("loss-step", "grad-lines"), ("accuracy", "grad-heatmap"), ("saturation", "loss-epoch")) if PRESENT
+              else (("loss-step", "accuracy"), ("grad-lines", "grad-heatmap"), ("saturation", "loss-epoch")))
 MAX_ACTIVE = 6  # queued + training runs one browser may have; a shared machine is small
 if st.session_state.get("store_error"):
     st.error(t("store.error", lang, message=st.session_state.store_error))
@@ -197,7 +199,8 @@ if wanted != query:
     st.query_params.from_dict(wanted)  # the URL reproduces the run
 
 st.title(t("train.title", lang))
-st.caption(t("train.intro", lang))
+if not PRESENT:  # on a projector the teacher says it; the charts move up
+    st.caption(t("train.intro", lang))
 class_banner()
 for notice in st.session_state.get("train_notices", []):
     st.warning(t("train.notice", lang, detail=notice))
