@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, wait_for_app  # noqa: E402
 
-QUERY = "lang=en&train_subset=12000&epochs=20&log_every=2"
+QUERY = "lang=en&train_subset=12000&epochs=100&log_every=2"
 POINTS_JS = """() => {
   const el = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.layout && p.layout.meta === 'loss-step');
   return el && el.data && el.data[0] && el.data[0].x ? el.data[0].x.length : 0;

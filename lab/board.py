@@ -205,9 +205,9 @@ def export_csv(board: Board) -> str:
 
 def qr_png(text: str, scale: int = 10) -> bytes:
     """A QR code of text (the join link) as PNG bytes."""
-    buf = io.BytesIO()
-    segno.make(text, error="m").save(buf, kind="png", scale=scale, border=2)
-    return buf.getvalue()
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=scale, border=2)
+    return buffer.getvalue()
 
 
 def qr_svg(text: str, scale: int = 10) -> str:

@@ -41,7 +41,8 @@ for column, preset, accuracy in zip(st.columns(2, gap="large"), ("lesson-softmax
 
 st.subheader(t("home.next.title", lang))
 CARDS = (("train", ":material/model_training:"), ("draw", ":material/draw:"),
-         ("activations", ":material/show_chart:"), ("optimizers", ":material/explore:"))
+         ("activations", ":material/show_chart:"), ("optimizers", ":material/explore:"),
+         ("classroom", ":material/groups:"))
 for column, (key, icon) in zip(st.columns(len(CARDS)), CARDS, strict=True):
     with column.container(border=True, height="stretch"):
         st.markdown(f"#### {icon} {t(f'nav.{key}', lang)}")

@@ -62,6 +62,7 @@ EN = {
     "home.card.activations": "Sigmoid, tanh, ReLU and friends with their slopes, and the chain of "
                              "slopes that makes gradients vanish.",
     "home.card.optimizers": "Race the torch.optim optimizers on test surfaces, and their family tree.",
+    "home.card.classroom": "Teachers: open a class, share its QR code, and watch every student's run on one board.",
     "home.card.open": "Open {page}",
     "home.code.title": "The lesson's code (PyTorch)",
     "home.code": (
@@ -155,6 +156,7 @@ KO = {
     "home.card.activations": "시그모이드, tanh, ReLU 등 활성화 함수와 그 기울기, 그리고 기울기를 "
                              "사라지게 만드는 기울기의 곱을 봅니다.",
     "home.card.optimizers": "torch.optim 옵티마이저들의 곡면 위 경주와 옵티마이저 계보도.",
+    "home.card.classroom": "선생님용: 수업을 열고 QR 코드를 나눠 주면, 모든 학생의 학습을 한 화면에서 봅니다.",
     "home.card.open": "{page} 열기",
     "home.code.title": "강의 코드 (PyTorch)",
     "home.code": (
