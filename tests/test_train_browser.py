@@ -109,7 +109,7 @@ def test_a_server_restart_keeps_finished_runs_and_marks_the_interrupted_one(brow
         other.goto(f"{url}/{link}&lang=en" if "?" in link else f"{url}/{link}?lang=en")
         wait_for_app(other)
         other.get_by_text("Run #1 relu · adam 0.001 · 1×32").wait_for()
-        assert other.evaluate(POINTS_JS, "loss-step") > 0  # its curves, with no retraining
+        other.wait_for_function(f"() => ({POINTS_JS})('loss-step') > 0")  # its curves, with no retraining
         other.get_by_role("button", name="⬇ Trained model (.pt)").wait_for()
         other.goto(f"{url}/train?run=doesnotexist12345678&lang=en")
         wait_for_app(other)
