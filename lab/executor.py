@@ -82,9 +82,11 @@ class StoreWriter:
             batch = [e for e in batch if e is not None]
             try:
                 self.store.append_events(self.run_id, batch)
-                if any(isinstance(e, EpochEnded) for e in batch) or (
-                        any(isinstance(e, StepsLogged) for e in batch)
-                        and time.monotonic() - self._last_ckpt > CHECKPOINT_S):
+                # Every epoch's end and every CHECKPOINT_S, but never more than once a second:
+                # short epochs (a small subset) would otherwise spend the writer on weights.
+                since = time.monotonic() - self._last_ckpt
+                if since > CHECKPOINT_S and any(isinstance(e, StepsLogged) for e in batch) or (
+                        since > 1.0 and any(isinstance(e, EpochEnded) for e in batch)):
                     self._checkpoint()
                 if not done and time.monotonic() - last_poll >= STOP_POLL_S:
                     last_poll = time.monotonic()
