@@ -45,15 +45,15 @@ def switch_language() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def tabs() -> Tabs:
-    """Open tabs per browser in this server process (one for every session)."""
-    return Tabs(open_store())
+def tabs(url: str) -> Tabs:
+    """Open tabs per browser in this server process, for the store at url (one for every session)."""
+    return Tabs(open_store(url))
 
 
 @st.cache_resource(scope="session", on_release=TabHandle.release, show_spinner=False)
-def this_tab(owner: str) -> TabHandle:
+def this_tab(owner: str, url: str) -> TabHandle:
     """This tab, for as long as Streamlit keeps its session; closing it starts the runs' grace period."""
-    return tabs().opened(owner)
+    return tabs(url).opened(owner)
 
 
 def connect_runs() -> None:
@@ -64,8 +64,9 @@ def connect_runs() -> None:
     # elements and remount the Draw page's canvas (its strokes lost). A reload finds this browser's runs.
     st.html(cookie_script(owner), unsafe_allow_javascript=True)
     try:
-        get_executor(open_store())
-        this_tab(owner)
+        store = open_store()
+        get_executor(store)
+        this_tab(owner, store.url)
         st.session_state.store_error = None
     except StoreError as exc:  # the lesson pages still work; Train and Draw say why they cannot
         st.session_state.store_error = str(exc)

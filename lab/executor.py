@@ -263,24 +263,23 @@ class LocalExecutor:
             self._procs.clear()
 
 
-_executor: Executor | None = None
+_executors: dict[str, Executor] = {}
 _executor_lock = threading.Lock()
 
 
 def get_executor(store: Store | None = None) -> Executor:
-    """This server process's executor (created once): Ray if $RELULAB_RAY_ADDRESS is set, else local."""
-    global _executor
+    """This process's executor for the store (created once): Ray if $RELULAB_RAY_ADDRESS is set, else local."""
+    store = store or open_store()
     with _executor_lock:
-        if _executor is None:
-            store = store or open_store()
+        if store.url not in _executors:  # one per store URL: a process (a test run) may switch stores
             address = os.environ.get("RELULAB_RAY_ADDRESS", "").strip()
             if address:
                 from lab.ray_executor import RayExecutor
 
-                _executor = RayExecutor(store, address)
+                _executors[store.url] = RayExecutor(store, address)
             else:
-                _executor = LocalExecutor(store)
-        return _executor
+                _executors[store.url] = LocalExecutor(store)
+        return _executors[store.url]
 
 
 if __name__ == "__main__":
