@@ -38,11 +38,11 @@ def fresh_session():
     clear_session_resource_cache(SESSION_ID)
 
 
-def train_page(query: dict[str, str] | None = None, lang: str = "en") -> AppTest:
-    """The Train page of a new browser run once, directly, with these query params."""
+def train_page(query: dict[str, str] | None = None, lang: str = "en", owner: str | None = None) -> AppTest:
+    """The Train page of a new browser (or a new tab of owner's) run once, directly, with these query params."""
     at = AppTest.from_file(str(ROOT / "views" / "train.py"), default_timeout=60)
     at.session_state["lang"] = lang
-    at.session_state["owner"] = new_token()
+    at.session_state["owner"] = owner or new_token()
     at.query_params.update(query or {})
     return at.run()
 
@@ -227,3 +227,21 @@ def test_picking_a_quirky_optimizer_explains_its_quirk(optimizer, words):
     assert not at.exception
     assert any(words in c.value for c in at.caption)
     assert not any("full-batch" in c.value for c in train_page({"optimizer": "adam"}).caption)
+
+
+def test_a_second_train_click_while_a_run_is_active_starts_nothing():
+    # The button is disabled while a run is active, but a click can still come from a page drawn before
+    # (a second tab of the same browser, a slow phone, a replayed message): it must not start a second run.
+    query = {"train_subset": "60000", "epochs": "20"}
+    first = train_page(query)
+    owner = first.session_state["owner"]
+    stale = train_page(query, owner=owner)
+    first.button(key="train_start").click().run()
+    store = open_store()
+    (run,) = store.list_runs(owner=owner)
+    stale.button(key="train_start").click().run()
+    assert not stale.exception
+    try:
+        assert [r.id for r in store.list_runs(owner=owner)] == [run.id]
+    finally:
+        store.request_stop(run.id, owner)

@@ -52,7 +52,11 @@ def set_widgets(config: RunConfig, preset: str | None) -> None:
 
 def start(configs: list[RunConfig], group: str | None) -> None:
     """Queue runs in the store (they train in this order); the executor picks them up."""
-    room = MAX_ACTIVE - len(store.list_runs(owner=owner, statuses=ACTIVE))
+    active = store.list_runs(owner=owner, statuses=ACTIVE)
+    if group is None and active:  # ▶ Train is disabled while a run is active: this click came from a stale page
+        st.toast(t("train.running_note", lang))
+        return
+    room = MAX_ACTIVE - len(active)
     if room < len(configs):
         st.warning(t("train.too_many", lang, n=MAX_ACTIVE))
     try:  # a student's runs carry the class (and count against its runs per student)
