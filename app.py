@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from lab.executor import get_executor
 from lab.i18n import LANG_NAMES, LANGS, pick_language, t
-from lab.presence import COOKIE, TabHandle, Tabs, cookie_script, owner_token
-from lab.store import StoreError, open_store
-from lab.style import style_tag
+from lab.runs.executor import get_executor
+from lab.runs.store import StoreError, open_store
+from lab.web.presence import COOKIE, TabHandle, Tabs, cookie_script, owner_token
+from lab.web.style import style_tag
 
 
 def presenting() -> bool:

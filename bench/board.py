@@ -28,12 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab import board as B  # noqa: E402
-from lab import board_figures as F  # noqa: E402
-from lab import classes as C  # noqa: E402
-from lab.config import RunConfig  # noqa: E402
-from lab.events import ActivationsProbed, EpochEnded, RunEnded, RunStarted, StepsLogged  # noqa: E402
-from lab.store import Store  # noqa: E402
+from lab.classroom import board as B  # noqa: E402
+from lab.classroom import classes as C  # noqa: E402
+from lab.engine.config import RunConfig  # noqa: E402
+from lab.engine.events import ActivationsProbed, EpochEnded, RunEnded, RunStarted, StepsLogged  # noqa: E402
+from lab.figures import board as F  # noqa: E402
+from lab.runs.store import Store  # noqa: E402
 from tests.pg import PostgresServer  # noqa: E402
 
 ACTS = ("sigmoid", "relu", "tanh", "leaky_relu", "gelu")

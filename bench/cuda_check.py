@@ -9,9 +9,9 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from lab.config import PRESETS, RunConfig  # noqa: E402
-from lab.events import StepsLogged  # noqa: E402
-from lab.train import Trainer, train  # noqa: E402
+from lab.engine.config import PRESETS, RunConfig  # noqa: E402
+from lab.engine.events import StepsLogged  # noqa: E402
+from lab.engine.train import Trainer, train  # noqa: E402
 
 out = {"torch": torch.__version__, "gpu": torch.cuda.get_device_name(0), "checks": {}}
 print(out, flush=True)

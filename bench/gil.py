@@ -5,7 +5,7 @@ Usage: python bench/gil.py [--rounds 3] [--subset 6000]
 Trains the same run (784-256-256-10 ReLU, Adam, one torch thread, `--subset` images) three ways,
 interleaved round by round on this machine: in a thread of an idle process, in a thread beside
 one busy pure-Python thread (what a Streamlit server's page reruns are), and in a worker process
-(lab/executor.py) while that busy thread runs here. Prints medians and ratios.
+(lab/runs/executor.py) while that busy thread runs here. Prints medians and ratios.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from lab.config import RunConfig  # noqa: E402
-from lab.data import load_mnist  # noqa: E402
-from lab.executor import LocalExecutor  # noqa: E402
-from lab.store import Store  # noqa: E402
-from lab.train import Trainer  # noqa: E402
+from lab.engine.config import RunConfig  # noqa: E402
+from lab.engine.data import load_mnist  # noqa: E402
+from lab.engine.train import Trainer  # noqa: E402
+from lab.runs.executor import LocalExecutor  # noqa: E402
+from lab.runs.store import Store  # noqa: E402
 
 
 class Busy:

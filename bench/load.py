@@ -61,7 +61,7 @@ class CpuWatch:
         if pid == self.server_pid:
             return "server"
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        if "lab.executor" in cmd:
+        if "lab.runs.executor" in cmd:
             return "training worker"
         if "chromium" in cmd:
             return "browsers"
@@ -224,7 +224,7 @@ def worker_cpu_seconds(server_pid: int) -> float:
     total = 0.0
     for pid in child_pids(server_pid):
         try:
-            if b"lab.executor" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if b"lab.runs.executor" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 total += cpu_seconds(pid)
         except OSError:
             continue

@@ -118,16 +118,16 @@ class MemorySampler:
 
 def replica(args: argparse.Namespace) -> int:
     """One web server: its executor; a warm-up run; (first replica) one run alone; then its students at once."""
-    from lab.config import RunConfig
-    from lab.store import open_store
+    from lab.engine.config import RunConfig
+    from lab.runs.store import open_store
 
     store = open_store(args.db)
     if args.executor == "ray":
-        from lab.ray_executor import RayExecutor
+        from lab.runs.ray_executor import RayExecutor
 
         executor = RayExecutor(store, args.ray, resubmit=False)
     else:
-        from lab.executor import LocalExecutor
+        from lab.runs.executor import LocalExecutor
 
         executor = LocalExecutor(store, slots=1, threads_per_run=1)
     config = RunConfig(**CONFIG)
@@ -160,7 +160,7 @@ def replica(args: argparse.Namespace) -> int:
 
 def run_class(kind: str, db: str, ray_address: str, students: int, tmp: Path) -> dict:
     """Two replicas, one executor kind: the run alone, then the class; what the store says about them."""
-    from lab.store import open_store
+    from lab.runs.store import open_store
 
     store = open_store(db)
     go = tmp / f"go-{kind}"

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port  # noqa: E402
 
-HEAVY = ("torch", "numpy", "pandas", "pyarrow", "plotly", "PIL", "altair", "lab.data", "lab.train")
+HEAVY = ("torch", "numpy", "pandas", "pyarrow", "plotly", "PIL", "altair", "lab.engine.data", "lab.engine.train")
 
 
 def rss(pid: int) -> int:

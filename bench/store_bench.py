@@ -27,12 +27,12 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from lab.config import RunConfig  # noqa: E402
-from lab.data import load_mnist  # noqa: E402
-from lab.events import EpochEnded, RunStarted, StepsLogged  # noqa: E402
-from lab.executor import execute_run  # noqa: E402
-from lab.store import Store  # noqa: E402
-from lab.train import Trainer  # noqa: E402
+from lab.engine.config import RunConfig  # noqa: E402
+from lab.engine.data import load_mnist  # noqa: E402
+from lab.engine.events import EpochEnded, RunStarted, StepsLogged  # noqa: E402
+from lab.engine.train import Trainer  # noqa: E402
+from lab.runs.execute import execute_run  # noqa: E402
+from lab.runs.store import Store  # noqa: E402
 
 LESSON = RunConfig(epochs=1, device="cpu")
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from lab.config import CHOICES, PRESETS, ConfigError, RunConfig, parse_field
+from lab.engine.config import CHOICES, PRESETS, ConfigError, RunConfig, parse_field
 
 
 def _choice_type(name: str):
@@ -76,7 +76,7 @@ def add_train_parser(sub) -> None:
     p.add_argument("--json", type=Path, help="write the whole run as JSON to this path")
     p.add_argument("--save", type=Path, help="save the trained model (weights_only loadable)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    from lab.cli_runs import add_store_flags
+    from lab.cli.runs import add_store_flags
 
     add_store_flags(p)
     p.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (e.g. 10.0.0.5:6379)")
@@ -91,7 +91,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     try:
         config = base.replace(**changes)
         if raw_opt:
-            from lab.optim import parse_opt_params
+            from lab.engine.optim import parse_opt_params
 
             good, bad = parse_opt_params(config.optimizer, raw_opt)
             if bad:
@@ -104,9 +104,9 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
 
 def run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """`python -m lab train`: record the run in the store, train it (here or on Ray), show progress, write files."""
-    from lab.cli_progress import ProgressPrinter
-    from lab.cli_runs import train_stored, write_outputs
-    from lab.store import StoreError
+    from lab.cli.progress import ProgressPrinter
+    from lab.cli.runs import train_stored, write_outputs
+    from lab.runs.store import StoreError
 
     config = config_from_args(args, parser)
     started = time.perf_counter()
@@ -130,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="python -m lab", description="ReLU Lab engine")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     add_train_parser(sub)
-    from lab import bench, cli_predict, cli_runs
+    from lab.cli import bench
+    from lab.cli import predict as cli_predict
+    from lab.cli import runs as cli_runs
 
     cli_predict.add_parser(sub)
     bench.add_parser(sub)

@@ -31,7 +31,7 @@ os.environ["RELULAB_DB"] = f"sqlite:///{TEST_DB_DIR / 'runs.sqlite3'}"
 @pytest.fixture(scope="session")
 def mnist():
     """The bundled, verified MNIST (decoded once)."""
-    from lab.data import load_mnist
+    from lab.engine.data import load_mnist
 
     return load_mnist()
 

@@ -133,8 +133,8 @@ def ray_executor(ray_cluster, tmp_path_factory):
     if ray_cluster is None:
         yield None
         return
-    from lab.ray_executor import RayExecutor
-    from lab.store import Store
+    from lab.runs.ray_executor import RayExecutor
+    from lab.runs.store import Store
 
     executor = RayExecutor(Store(f"sqlite:///{tmp_path_factory.mktemp('ray-store') / 'runs.sqlite3'}"),
                            ray_cluster.address)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lab.activation_figures import (
+from lab.figures.activations import (
     BLUE,
     RED,
     activation_curves,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.budget import (
+from lab.runs.budget import (
     SERVER_BYTES,
     WORKER_BYTES,
     Limits,

@@ -152,14 +152,14 @@ def cpu_cgroup():
 
 def test_budget_reads_a_real_cpu_quota(cpu_cgroup):
     command = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cpu_cgroup / "cgroup.procs"),
-               sys.executable, "-m", "lab.budget"]
+               sys.executable, "-m", "lab.runs.budget"]
     out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
     assert "1.5 cores (cgroup v" in out and "cpu allows 1" in out, out
 
 
 def test_budget_reads_the_cgroup_limit(cgroup):
-    out = subprocess.run([*inside(cgroup), sys.executable, "-m", "lab.budget"], cwd=ROOT, check=True,
+    out = subprocess.run([*inside(cgroup), sys.executable, "-m", "lab.runs.budget"], cwd=ROOT, check=True,
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
     assert f"2.9 GB memory (cgroup v{cgroup.version} memory." in out, out
     assert "memory allows 2" in out, out  # (2.9 - 0.7) GB / 0.8 GB per run

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from lab.store import Store
+from lab.runs.store import Store
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, start_streamlit, wait_for_app
 
 pytestmark = pytest.mark.browser

@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from lab import board as B
-from lab import board_figures as F
-from lab import classes as C
-from lab import store_schema as S
-from lab.config import PRESETS, RunConfig
-from lab.events import EpochEnded, RunEnded, RunStarted, StepsLogged
+from lab.classroom import board as B
+from lab.classroom import classes as C
+from lab.engine.config import PRESETS, RunConfig
+from lab.engine.events import EpochEnded, RunEnded, RunStarted, StepsLogged
+from lab.figures import board as F
 from lab.i18n import t
-from lab.store import Store
+from lab.runs import schema as S
+from lab.runs.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = RunConfig(depth=1, width=16, epochs=1, train_subset=500)

@@ -9,13 +9,13 @@ import pytest
 from streamlit.runtime.caching import clear_session_resource_cache
 from streamlit.testing.v1 import AppTest
 
-from lab.activation_figures import chain_result
-from lab.config import PRESETS, RunConfig
-from lab.events import RunEnded
-from lab.run_labels import TrainedModel, distinct_labels, model_choices, relabel
-from lab.runtable import COLUMNS
-from lab.style import page_css
-from lab.train_form import (
+from lab.engine.config import PRESETS, RunConfig
+from lab.engine.events import RunEnded
+from lab.figures.activations import chain_result
+from lab.runs.labels import TrainedModel, distinct_labels, model_choices, relabel
+from lab.runs.table import COLUMNS
+from lab.web.style import page_css
+from lab.web.train_form import (
     all_widget_values,
     config_hint,
     end_message,

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from lab.__main__ import main
-from lab.canvas_sim import render_as_canvas
-from lab.modelfile import save_model
-from lab.models import build_mlp, plain_state_dict
+from lab.draw.canvas_sim import render_as_canvas
+from lab.draw.modelfile import save_model
+from lab.engine.models import build_mlp, plain_state_dict
 from tests.conftest import ROOT
 
 

@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from lab.codegen import pytorch_script
-from lab.config import ACTIVATION_NAMES, INIT_NAMES, OPTIMIZER_NAMES, PRESETS, RunConfig
-from lab.data import BUNDLED_DIR, SHA256_GZ
-from lab.optim import OPTIMIZERS
-from lab.train import Trainer
+from lab.engine.config import ACTIVATION_NAMES, INIT_NAMES, OPTIMIZER_NAMES, PRESETS, RunConfig
+from lab.engine.data import BUNDLED_DIR, SHA256_GZ
+from lab.engine.optim import OPTIMIZERS
+from lab.engine.train import Trainer
+from lab.lessons.codegen import pytorch_script
 
 RUN_CONFIGS = {
     "lesson-nn": PRESETS["lesson-nn"].replace(train_subset=1000, epochs=1),

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from lab.__main__ import main
-from lab.config import PRESETS, ConfigError, RunConfig
+from lab.engine.config import PRESETS, ConfigError, RunConfig
 from tests.conftest import ROOT
 
 

@@ -5,7 +5,7 @@ import shutil
 import pytest
 import torch
 
-from lab.data import BUNDLED_DIR, DataError, load_mnist, parse_idx
+from lab.engine.data import BUNDLED_DIR, DataError, load_mnist, parse_idx
 
 
 def test_bundled_mnist_is_the_real_dataset(mnist):

@@ -11,14 +11,14 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import lab.predict
-from lab.canvas_sim import render_as_canvas
-from lab.config import RunConfig
-from lab.events import EpochEnded, RunEnded
-from lab.modelfile import ModelFileError, model_bytes
-from lab.models import build_mlp, plain_state_dict
-from lab.runmodels import ModelSource
-from lab.store import new_token, open_store
+import lab.draw.predict
+from lab.draw.canvas_sim import render_as_canvas
+from lab.draw.modelfile import ModelFileError, model_bytes
+from lab.engine.config import RunConfig
+from lab.engine.events import EpochEnded, RunEnded
+from lab.engine.models import build_mlp, plain_state_dict
+from lab.runs.sources import ModelSource
+from lab.runs.store import new_token, open_store
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "views" / "draw.py")
@@ -131,7 +131,7 @@ def test_a_model_trained_in_the_session_is_used(seven):
 
 def test_a_real_trained_model_works(seven):
     cfg = RunConfig(train_subset=2000, epochs=1, device="cpu")
-    from lab.train import Trainer
+    from lab.engine.train import Trainer
 
     trainer = Trainer(cfg)
     trainer.run()
@@ -222,7 +222,7 @@ def test_missing_default_model_gets_a_message(seven, monkeypatch):
     def missing(*_args, **_kwargs):
         raise ModelFileError("Model file not found: data/default_model.pt")
 
-    monkeypatch.setattr(lab.predict, "load_default_model", missing)
+    monkeypatch.setattr(lab.draw.predict, "load_default_model", missing)
     at = draw(new_app().run(), seven)
     assert not at.exception
     assert "could not be loaded" in texts(at.error)

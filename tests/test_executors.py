@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-from lab.config import RunConfig
-from lab.events import EpochEnded, RunEnded, RunStarted, StepsLogged
-from lab.store import Store
+from lab.engine.config import RunConfig
+from lab.engine.events import EpochEnded, RunEnded, RunStarted, StepsLogged
+from lab.runs.store import Store
 from tests.conftest import ROOT
 
 pytest_plugins = ["tests.ray_netns"]
@@ -43,7 +43,7 @@ def executor(request, tmp_path_factory):
     if request.param == "ray":
         yield request.getfixturevalue("ray_executor")
         return
-    from lab.executor import LocalExecutor
+    from lab.runs.executor import LocalExecutor
 
     ex = LocalExecutor(Store(f"sqlite:///{tmp_path_factory.mktemp('store') / 'runs.sqlite3'}"), slots=2,
                        threads_per_run=1)
@@ -130,9 +130,10 @@ def test_a_killed_training_process_fails_only_its_run(store, executor):
 
 def test_the_default_start_never_imports_ray():
     # Without RELULAB_RAY_ADDRESS nothing loads ray (no cluster, none of its memory), Ray installed or not.
-    code = ("import sys, lab.executor, lab.store, lab.cli_runs, lab.__main__; "
-            "from lab.executor import get_executor, LocalExecutor; "
-            "assert 'ray' not in sys.modules and 'lab.ray_executor' not in sys.modules, 'ray imported'; print('ok')")
+    code = ("import sys, lab.runs.executor, lab.runs.store, lab.cli.runs, lab.__main__; "
+            "from lab.runs.executor import get_executor, LocalExecutor; "
+            "assert 'ray' not in sys.modules and 'lab.runs.ray_executor' not in sys.modules, 'ray imported'; "
+            "print('ok')")
     env = {k: v for k, v in os.environ.items() if k != "RELULAB_RAY_ADDRESS"}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=120)

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from lab.config import RunConfig
-from lab.executor import execute_run
-from lab.presence import Tabs
-from lab.store import Store
-from lab.uploads import UploadError, decode_upload
+from lab.draw.uploads import UploadError, decode_upload
+from lab.engine.config import RunConfig
+from lab.runs.execute import execute_run
+from lab.runs.store import Store
+from lab.web.presence import Tabs
 from tests.conftest import ROOT
 from tests.test_local_runs import wait_until
 
@@ -45,7 +45,7 @@ def test_a_closed_tab_stops_its_run_after_the_grace_period(mnist, tmp_path):
 
 
 def test_a_run_that_crashes_fails_alone_and_the_next_one_trains(mnist, monkeypatch, tmp_path):
-    from lab import train as train_module
+    from lab.engine import train as train_module
 
     original = train_module.Trainer._eager_step
 
@@ -98,8 +98,8 @@ def _saves_to_buffer(node: ast.Call) -> bool:
 def test_the_bundled_data_and_model_are_read_only_for_the_app(tmp_path):
     """data/ is only ever read: the loaders verify, they never repair or rewrite."""
     before = {p: p.stat().st_mtime_ns for p in (ROOT / "data").rglob("*") if p.is_file()}
-    from lab.data import load_mnist
-    from lab.predict import load_default_model
+    from lab.draw.predict import load_default_model
+    from lab.engine.data import load_mnist
 
     load_mnist()
     load_default_model()

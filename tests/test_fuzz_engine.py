@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lab.__main__ import OneLineParser, add_train_parser, config_from_args
-from lab.config import RunConfig
-from lab.modelfile import ModelFileError, load_model_bytes, model_bytes, save_model, write_atomic
-from lab.models import build_mlp
+from lab.draw.modelfile import ModelFileError, load_model_bytes, model_bytes, save_model, write_atomic
+from lab.engine.config import RunConfig
+from lab.engine.models import build_mlp
 from tests.conftest import ROOT
 
 FIELDS = ["activation", "leaky_slope", "optimizer", "lr", "depth", "width", "init", "batch_size",
@@ -118,7 +118,7 @@ def test_killed_writer_leaves_old_file_whole(tmp_path):
     """A process killed while writing (as when Streamlit restarts) leaves the old file intact."""
     target = tmp_path / "model.pt"
     target.write_bytes(b"old and whole")
-    code = ("import os, sys; from pathlib import Path; from lab.modelfile import write_atomic;"
+    code = ("import os, sys; from pathlib import Path; from lab.draw.modelfile import write_atomic;"
             "os.fsync = lambda fd: os.kill(os.getpid(), 9);"
             f"write_atomic(Path({str(target)!r}), b'x' * 10_000_000)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})

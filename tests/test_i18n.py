@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from lab import i18n
-from lab.config import ACTIVATION_NAMES, INIT_NAMES, PRESETS
-from lab.family_tree import EDGES, EXTRA_NODES, NODES
+from lab.engine.config import ACTIVATION_NAMES, INIT_NAMES, PRESETS
 from lab.i18n import CATALOGUES, LANGS, missing_keys, pick_language, t
-from lab.race import SURFACES
+from lab.lessons.family_tree import EDGES, EXTRA_NODES, NODES
+from lab.lessons.race import SURFACES
 
 ROOT = Path(__file__).resolve().parent.parent
 HANGUL = re.compile(r"[\uac00-\ud7a3]")

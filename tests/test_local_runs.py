@@ -13,14 +13,15 @@ import time
 
 import pytest
 
-from lab.budget import host_cpus
-from lab.config import RunConfig
-from lab.executor import LocalExecutor, default_limit, execute_run
+from lab.engine.config import RunConfig
 from lab.i18n import t
-from lab.progress import progress_of
-from lab.runtable import COLUMNS, csv_text, ended_of, json_text, row
-from lab.store import Store
-from lab.train_form import end_message, progress_text
+from lab.runs.budget import host_cpus
+from lab.runs.execute import execute_run
+from lab.runs.executor import LocalExecutor, default_limit
+from lab.runs.progress import progress_of
+from lab.runs.store import Store
+from lab.runs.table import COLUMNS, csv_text, ended_of, json_text, row
+from lab.web.train_form import end_message, progress_text
 from tests.conftest import ROOT
 
 TINY = RunConfig(depth=1, width=16, epochs=1, train_subset=300, log_every=1)
@@ -116,7 +117,7 @@ def test_limits_follow_the_cores_and_the_environment(monkeypatch):
 def test_local_workers_train_queued_runs_in_order_and_leave_with_the_server(tmp_path):
     url = f"sqlite:///{tmp_path / 'runs.sqlite3'}"
     # The "server" is a child process holding a LocalExecutor; its workers are its children.
-    script = (f"import time\nfrom lab.store import Store\nfrom lab.executor import LocalExecutor\n"
+    script = (f"import time\nfrom lab.runs.store import Store\nfrom lab.runs.executor import LocalExecutor\n"
               f"ex = LocalExecutor(Store({url!r}), slots=1, threads_per_run=1)\n"
               "print('PIDS', *ex.pids, flush=True)\ntime.sleep(600)\n")
     server = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lab.models import build_mlp, layer_names, linear_layers, model_from_state_dict, plain_state_dict
+from lab.engine.models import build_mlp, layer_names, linear_layers, model_from_state_dict, plain_state_dict
 
 
 def test_depth_zero_is_softmax_regression():

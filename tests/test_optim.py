@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from lab.config import ConfigError, RunConfig
-from lab.optim import OPTIMIZERS, make_optimizer, optimizer_kwargs, parse_opt_params
-from lab.train import train
+from lab.engine.config import ConfigError, RunConfig
+from lab.engine.optim import OPTIMIZERS, make_optimizer, optimizer_kwargs, parse_opt_params
+from lab.engine.train import train
 
 
 def test_registry_has_every_optimizer_of_the_lesson_and_more():

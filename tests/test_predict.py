@@ -7,12 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from lab.canvas_sim import CANVAS, render_as_canvas
-from lab.config import RunConfig
-from lab.data import to_float
-from lab.modelfile import ModelFileError, load_model_bytes, model_bytes
-from lab.models import build_mlp, model_from_state_dict, plain_state_dict
-from lab.predict import (
+from lab.draw.canvas_sim import CANVAS, render_as_canvas
+from lab.draw.modelfile import ModelFileError, load_model_bytes, model_bytes
+from lab.draw.predict import (
     CLOSE_SECOND,
     DEFAULT_MODEL_PATH,
     load_default_model,
@@ -21,9 +18,12 @@ from lab.predict import (
     probability_figure,
     top_guesses,
 )
-from lab.preprocess import preprocess
-from lab.runmodels import ModelSource
-from lab.train import Trainer
+from lab.draw.preprocess import preprocess
+from lab.engine.config import RunConfig
+from lab.engine.data import to_float
+from lab.engine.models import build_mlp, model_from_state_dict, plain_state_dict
+from lab.engine.train import Trainer
+from lab.runs.sources import ModelSource
 
 CANVAS_IMAGES = 1000
 

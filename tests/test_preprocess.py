@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from lab.canvas_sim import render_as_canvas
-from lab.preprocess import (
+from lab.draw.canvas_sim import render_as_canvas
+from lab.draw.preprocess import (
     BlankImageError,
     centre_by_mass,
     centre_of_mass,

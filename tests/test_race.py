@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from lab.diagram_svg import backprop_svg
-from lab.family_tree import (
+from lab.engine.optim import OPTIMIZERS
+from lab.figures.diagram import backprop_svg
+from lab.figures.race import MAX_FRAMES, frame_steps, loss_figure, race_figure, surface_image
+from lab.lessons.family_tree import (
     EDGES,
     EXTRA_NODES,
     NODES,
@@ -15,8 +17,7 @@ from lab.family_tree import (
     family_tree_figure,
     torch_class,
 )
-from lab.optim import OPTIMIZERS
-from lab.race import (
+from lab.lessons.race import (
     RACERS,
     SURFACES,
     default_lr,
@@ -25,7 +26,6 @@ from lab.race import (
     run_race,
     run_racer,
 )
-from lab.race_figures import MAX_FRAMES, frame_steps, loss_figure, race_figure, surface_image
 
 
 def test_rosenbrock_adam_and_rmsprop_end_closer_than_sgd_at_the_page_defaults():
@@ -172,7 +172,7 @@ def test_family_tree_is_the_lessons_and_names_real_torch_classes():
     assert {("gd", "sgd"), ("sgd", "momentum"), ("momentum", "nag"), ("sgd", "adagrad"),
             ("adagrad", "rmsprop"), ("adagrad", "adadelta"), ("rmsprop", "adam"), ("momentum", "adam"),
             ("adam", "nadam"), ("nag", "nadam")} == edges
-    # the tree and the table together name every optimizer of lab.optim
+    # the tree and the table together name every optimizer of lab.engine.optim
     named = {torch_class(n) for n in NODES} | {row["class"].split(".")[-1] for row in extras_rows("en")}
     assert {spec.cls_name for spec in OPTIMIZERS.values()} <= named
     english, korean = _texts(family_tree_figure("en")), _texts(family_tree_figure("ko"))

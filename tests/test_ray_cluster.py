@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from lab.config import RunConfig
-from lab.store import Store
+from lab.engine.config import RunConfig
+from lab.runs.store import Store
 from tests.test_executors import stop_and_time, wait_for
 
 pytest_plugins = ["tests.ray_netns"]

@@ -12,15 +12,15 @@ import pytest
 import torch
 from sqlalchemy import create_engine, text
 
-from lab.config import RunConfig
-from lab.events import EpochEnded, RunEnded, RunStarted, StepsLogged
-from lab.executor import execute_run
-from lab.models import build_from_config, plain_state_dict
-from lab.progress import progress_of
-from lab.runmodels import browser_models, run_model
-from lab.store import Store, StoreError, is_run_id
-from lab.store_schema import SCHEMA_VERSION
-from lab.train_form import eta_ready
+from lab.engine.config import RunConfig
+from lab.engine.events import EpochEnded, RunEnded, RunStarted, StepsLogged
+from lab.engine.models import build_from_config, plain_state_dict
+from lab.runs.execute import execute_run
+from lab.runs.progress import progress_of
+from lab.runs.schema import SCHEMA_VERSION
+from lab.runs.sources import browser_models, run_model
+from lab.runs.store import Store, StoreError, is_run_id
+from lab.web.train_form import eta_ready
 
 TINY = RunConfig(depth=1, width=32, epochs=2, train_subset=500, batch_size=50, log_every=1, probe_every=3)
 
@@ -250,7 +250,7 @@ def test_a_full_disk_gives_a_clear_message(tmp_path):
     limited.__dict__.update(store.__dict__)
     from sqlalchemy import event
 
-    from lab.store_schema import make_engine
+    from lab.runs.schema import make_engine
 
     limited.engine = make_engine(url)
     event.listen(limited.engine, "connect", lambda c, _r: c.execute(f"PRAGMA max_page_count={pages + 2}"))
@@ -280,7 +280,7 @@ def _closed_port() -> int:
 
 
 def test_a_browser_keeps_its_owner_token_and_a_forged_cookie_is_not_trusted():
-    from lab.presence import cookie_script, owner_token, valid_token
+    from lab.web.presence import cookie_script, owner_token, valid_token
 
     mine = owner_token(None, None)
     assert valid_token(mine) and owner_token(mine, None) == mine  # a reload: the cookie's token

@@ -6,11 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lab.config import PRESETS, RunConfig
-from lab.data import to_float
-from lab.events import ActivationsProbed, EpochEnded, RunEnded, RunStarted, StepsLogged
-from lab.models import build_from_config
-from lab.train import Trainer, resolve_device, train
+from lab.engine.config import PRESETS, RunConfig
+from lab.engine.data import to_float
+from lab.engine.events import ActivationsProbed, EpochEnded, RunEnded, RunStarted, StepsLogged
+from lab.engine.models import build_from_config
+from lab.engine.train import Trainer, resolve_device, train
 
 SMALL = dict(train_subset=2000, epochs=1, log_every=1)
 
@@ -142,7 +142,7 @@ def test_a_failure_inside_a_run_is_reported_not_raised(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("CUDA out of memory (simulated)")
 
-    monkeypatch.setattr("lab.train.Trainer._eager_step", boom)
+    monkeypatch.setattr("lab.engine.train.Trainer._eager_step", boom)
     record = train(RunConfig(train_subset=200, epochs=1, device="cpu"))
     assert record.status == "failed" and "out of memory" in record.message
 

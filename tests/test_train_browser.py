@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.modelfile import load_model_bytes
+from lab.draw.modelfile import load_model_bytes
 from tests.conftest import SCREENSHOTS, start_streamlit, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -102,7 +102,7 @@ def test_a_server_restart_keeps_finished_runs_and_marks_the_interrupted_one(brow
         page.get_by_role("heading", name="Run history").wait_for()
         page.get_by_text("Interrupted at step").first.wait_for()  # the last run, honestly marked
         assert page.locator("[data-testid='stProgress']").count() == 0  # never "running" forever
-        from lab.store import Store
+        from lab.runs.store import Store
 
         assert [r.status for r in Store(env["RELULAB_DB"]).list_runs()] == ["finished", "interrupted"]
         other = browser.new_context(locale="en-US").new_page()  # any browser, after the restart

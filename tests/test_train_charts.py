@@ -7,10 +7,10 @@ from copy import deepcopy
 
 import pytest
 
-from lab.config import PRESETS, RunConfig
-from lab.events import RunRecord
-from lab.train import Trainer
-from lab.train_charts import (
+from lab.engine.config import PRESETS, RunConfig
+from lab.engine.events import RunRecord
+from lab.engine.train import Trainer
+from lab.figures.train import (
     MAX_POINTS,
     accuracy_figure,
     compare_accuracy_figure,
@@ -153,7 +153,7 @@ def test_long_runs_are_thinned_for_the_live_redraw_but_keep_their_ends(record):
 
 
 def test_legends_sit_under_the_plot_and_the_figure_grows_with_their_rows(vanishing_pair, record):
-    from lab.train_charts import HEIGHT, legend_rows, wrap_title
+    from lab.figures.train import HEIGHT, legend_rows, wrap_title
 
     deep, shallow = saturation_figure(vanishing_pair[0]), saturation_figure(record)
     for fig in (deep, shallow, grad_norm_figure(vanishing_pair[0])):

@@ -10,11 +10,11 @@ import torch
 from streamlit.runtime.caching import clear_session_resource_cache
 from streamlit.testing.v1 import AppTest
 
-from lab.config import PRESETS, RunConfig
-from lab.models import build_from_config, model_from_state_dict, plain_state_dict
-from lab.runmodels import browser_models
-from lab.store import new_token, open_store
-from lab.train_form import (
+from lab.engine.config import PRESETS, RunConfig
+from lab.engine.models import build_from_config, model_from_state_dict, plain_state_dict
+from lab.runs.sources import browser_models
+from lab.runs.store import new_token, open_store
+from lab.web.train_form import (
     PRESET_MENU,
     WIDTHS,
     config_from_widgets,
@@ -176,7 +176,7 @@ def test_a_diverged_run_is_shown_with_its_step_and_a_hint():
 
 
 def test_closing_the_tab_ends_its_run_after_the_grace_period(monkeypatch):
-    from lab import executor
+    from lab.runs import executor
 
     monkeypatch.setattr(executor, "GRACE_S", 2.0)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
+from lab.draw.predict import load_default_model, probabilities
+from lab.draw.preprocess import preprocess
+from lab.draw.uploads import MAX_BYTES, MAX_PIXELS, UploadError, decode_upload
 from lab.i18n import CATALOGUES
-from lab.predict import load_default_model, probabilities
-from lab.preprocess import preprocess
-from lab.uploads import MAX_BYTES, MAX_PIXELS, UploadError, decode_upload
 
 
 def encode(image: Image.Image, fmt: str = "PNG", **kwargs) -> bytes:

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from lab.activation_figures import (
+from lab.engine.config import ACTIVATION_NAMES, INIT_NAMES
+from lab.figures.activations import (
     SHADE_FRACTION,
     activation_figure,
     chain_figure,
     chain_result,
     ratio_text,
 )
-from lab.config import ACTIVATION_NAMES, INIT_NAMES
 from lab.i18n import t
 
 lang = st.session_state.get("lang", "en")

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from lab import board as B
-from lab import board_figures as F
-from lab import classes as C
-from lab.config import CHOICES, PRESETS
+from lab.classroom import board as B
+from lab.classroom import classes as C
+from lab.engine.config import CHOICES, PRESETS
+from lab.engine.optim import OPTIMIZERS
+from lab.figures import board as F
 from lab.i18n import t
-from lab.optim import OPTIMIZERS
-from lab.store import StoreError, new_token, open_store
+from lab.runs.store import StoreError, new_token, open_store
 
 lang = st.session_state.get("lang", "en")
 KEEP = "—"  # a challenge selector left at the preset's value

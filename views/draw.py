@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab.canvas_sim import CANVAS
+from lab.draw.canvas_sim import CANVAS
+from lab.draw.modelfile import MAX_MODEL_BYTES, ModelFileError, load_model_bytes
+from lab.draw.predict import load_default_model, model_from_source, probabilities, probability_figure, top_guesses
+from lab.draw.preprocess import BlankImageError, enlarge, has_ink, preprocess
+from lab.draw.uploads import MAX_BYTES, UploadError, decode_upload
 from lab.i18n import t
-from lab.modelfile import MAX_MODEL_BYTES, ModelFileError, load_model_bytes
-from lab.predict import load_default_model, model_from_source, probabilities, probability_figure, top_guesses
-from lab.preprocess import BlankImageError, enlarge, has_ink, preprocess
-from lab.run_labels import TrainedModel, model_choices, relabel
-from lab.runmodels import browser_models, run_model
-from lab.store import new_token, open_store
-from lab.uploads import MAX_BYTES, UploadError, decode_upload
+from lab.runs.labels import TrainedModel, model_choices, relabel
+from lab.runs.sources import browser_models, run_model
+from lab.runs.store import new_token, open_store
 
 lang = st.session_state.get("lang", "en")
 DEFAULT = "__default__"  # picker key of the shipped model; trained models are keyed by their label

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab.diagram_svg import backprop_svg
+from lab.figures.diagram import backprop_svg
 from lab.i18n import t
 
 lang = st.session_state.get("lang", "en")
@@ -14,7 +14,7 @@ st.markdown(t("home.lead", lang))
 st.subheader(t("home.story.title", lang))
 st.markdown(t("home.story", lang))
 st.subheader(t("home.diagram.title", lang))
-# Inline SVG, not Plotly: the landing page then needs no 4.7 MB chart script (lab/diagram_svg.py).
+# Inline SVG, not Plotly: the landing page then needs no 4.7 MB chart script (lab/figures/diagram.py).
 # Its own row, not half of one: at 1024x768 a half-width diagram scaled its 16-unit text to 7 px.
 st.markdown(f'<div class="relulab-diagram" style="max-width: {DIAGRAM_MAX_PX}px">{backprop_svg(lang)}</div>',
             unsafe_allow_html=True)

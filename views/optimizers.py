@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from lab.family_tree import extras_rows, family_tree_figure
+from lab.figures.race import loss_figure, race_figure
 from lab.i18n import t
-from lab.race import (
+from lab.lessons.family_tree import extras_rows, family_tree_figure
+from lab.lessons.race import (
     DEFAULT_RACERS,
     RACER_ORDER,
     SURFACES,
@@ -15,7 +16,6 @@ from lab.race import (
     racer_label,
     run_racer,
 )
-from lab.race_figures import loss_figure, race_figure
 
 lang = st.session_state.get("lang", "en")
 tree_figure = st.cache_resource(show_spinner=False)(family_tree_figure)  # the same for every student

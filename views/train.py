@@ -6,18 +6,19 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from lab import classes, runtable
-from lab import train_charts as charts
-from lab import train_form as form
-from lab.codegen import pytorch_script
-from lab.config import CHOICES, RunConfig
-from lab.executor import get_executor
+from lab.classroom import classes
+from lab.draw.modelfile import model_bytes
+from lab.engine.config import CHOICES, RunConfig
+from lab.engine.optim import OPTIMIZERS
+from lab.figures import train as charts
 from lab.i18n import t
-from lab.modelfile import model_bytes
-from lab.optim import OPTIMIZERS
-from lab.progress import progress_of
-from lab.run_labels import distinct_labels
-from lab.store import ACTIVE, ENDED, new_token, open_store
+from lab.lessons.codegen import pytorch_script
+from lab.runs import table as runtable
+from lab.runs.executor import get_executor
+from lab.runs.labels import distinct_labels
+from lab.runs.progress import progress_of
+from lab.runs.store import ACTIVE, ENDED, new_token, open_store
+from lab.web import train_form as form
 
 lang = st.session_state.get("lang", "en")
 W = "train_w_"  # prefix of this page's widget keys in st.session_state

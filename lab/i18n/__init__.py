@@ -2,6 +2,8 @@
 
 Each module here (common, train, draw, lessons) holds two dicts, EN and KO, with the same
 keys; tests/test_i18n.py fails when a key is missing from either.
+
+May import: nothing else in lab. Checked by tests/test_layering.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,150 @@
+"""The CLI on the run store: `train` records its run there (in-process or on Ray); `runs` lists and shows runs.
+
+The terminal follows a run through the store, whichever executor trains it, so what it prints
+is what any page would show. `--db` defaults to $RELULAB_DB, then the embedded SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+from lab.engine.config import RunConfig
+from lab.engine.events import RunEnded
+from lab.runs.schema import _safe_url
+from lab.runs.store import Store, StoredRun, StoreError, open_store
+
+FOLLOW_S = 0.1  # the terminal reads new events this often
+
+
+def add_store_flags(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
+    """--db (and nothing else: --json differs per command)."""
+    parser.add_argument("--db", metavar="URL", default=argparse.SUPPRESS if suppress else None,
+                        help="run store URL (default: $RELULAB_DB, else runs/relulab.sqlite3)")
+
+
+def add_runs_parser(sub) -> None:
+    """`runs [--db URL] [--json]` and `runs show ID [--db URL] [--json]`."""
+    p = sub.add_parser("runs", help="list the runs in the run store, or show one")
+    add_store_flags(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    runs_sub = p.add_subparsers(dest="runs_command", parser_class=type(p))
+    show = runs_sub.add_parser("show", help="one run as the JSON `train --json` writes")
+    show.add_argument("id")
+    add_store_flags(show, suppress=True)
+    show.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+
+
+def run_json(store: Store, run: StoredRun) -> dict:
+    """A run's whole record (what `train --json` writes) with its id, status and node."""
+    return {**store.record(run.id).to_dict(), "id": run.id, "status": run.status, "node": run.node,
+            "executor": run.executor, "message": run.message}
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    """`python -m lab runs ...`."""
+    try:
+        store = open_store(args.db)
+        if getattr(args, "runs_command", None) == "show":
+            run = store.get_run(args.id)
+            if run is None:
+                print(f"error: no run with id {args.id!r} in {_safe_url(store.url)}", file=sys.stderr)
+                return 2
+            if args.json:
+                print(json.dumps(run_json(store, run), indent=1))
+            else:
+                print(describe(run))
+            return 0
+        runs = store.list_runs()
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps([r.summary() for r in runs], indent=1))
+    else:
+        for run in runs:
+            acc = f"{run.test_acc:.2%}" if run.test_acc is not None else "-"
+            print(f"{run.id}  {run.status:<11} {acc:>7}  {run.node or '-':<30} {run.label}")
+        if not runs:
+            print(f"no runs in {_safe_url(store.url)}")
+    return 0
+
+
+def describe(run: StoredRun) -> str:
+    """A few lines about a run, for people."""
+    acc = f"{run.test_acc:.2%}" if run.test_acc is not None else "-"
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created))
+    return (f"{run.id}  {run.label}\n  status {run.status} ({run.executor}, node {run.node or '-'}), "
+            f"created {when}\n  step {run.step}/{run.total_steps}  test acc {acc}  "
+            f"{run.seconds or 0:.1f} s\n  {run.message}").rstrip()
+
+
+def follow(store: Store, run_id: str, on_event, stop: threading.Event | None = None) -> None:
+    """Feed the run's stored events to on_event, in order, until its end (or stop is set)."""
+    seen = 0
+    while True:
+        for seq, event in store.events(run_id, after=seen):
+            seen = seq
+            on_event(event)
+            if isinstance(event, RunEnded):
+                return
+        if stop is not None and stop.is_set():
+            return
+        time.sleep(FOLLOW_S)
+
+
+def train_stored(config: RunConfig, args: argparse.Namespace, printer) -> tuple[Store, StoredRun] | None:
+    """Record the run in the store and train it here (executor 'cli') or on Ray; the store and the ended run."""
+    from lab.runs.execute import execute_run
+
+    store = open_store(args.db)
+    ray_executor = None
+    if args.ray:
+        from lab.runs.ray_executor import RayExecutor
+
+        ray_executor = RayExecutor(store, args.ray, resubmit=False)
+    run = store.create_run(config, owner="cli", executor="ray" if ray_executor else "cli")
+    print(f"run {run.id} in {_safe_url(store.url)}", file=sys.stderr)
+    try:
+        if ray_executor is None:
+            done = threading.Event()
+            reader = threading.Thread(target=follow, args=(store, run.id, printer, done), daemon=True)
+            reader.start()
+            try:
+                execute_run(store, run.id, executor="cli")
+            except KeyboardInterrupt:  # Ctrl-C: the trainer was interrupted where it stood
+                store.end_without_events(run.id, "stopped", "Stopped with Ctrl-C.")
+            done.set()
+            reader.join(timeout=30)
+        else:
+            ray_executor.submit(run.id)
+            try:
+                follow(store, run.id, printer)
+            except KeyboardInterrupt:  # Ctrl-C: ask the run to stop, then show it ending
+                store.request_stop(run.id)
+                ray_executor.stop(run.id)
+                follow(store, run.id, printer)
+    finally:
+        if ray_executor is not None:
+            ray_executor.close()
+    return store, store.get_run(run.id)
+
+
+def write_outputs(store: Store, run: StoredRun, json_path: Path | None, save_path: Path | None) -> None:
+    """--json: the run's record with its id, status, node; --save: its final weights as a model file."""
+    if json_path:
+        from lab.draw.modelfile import write_atomic
+
+        write_atomic(json_path, json.dumps(run_json(store, run), indent=1).encode())
+    if save_path and run.status in ("finished", "stopped"):
+        from lab.draw.modelfile import save_model
+
+        stored = store.load_weights(run.id)
+        if stored is not None:
+            save_model(save_path, stored[0], run.config.activation, run.config.leaky_slope,
+                       {"config": run.config.to_dict(), "test_acc": run.test_acc, "run_id": run.id})
+            print(f"model saved to {save_path}")

@@ -1,0 +1,206 @@
+"""The run store's tables (SQLAlchemy Core), its version check, and how a database URL is opened.
+
+SQLite is the embedded default (a file under runs/, WAL mode); PostgreSQL through
+`postgresql+psycopg://...`. Timestamps are float seconds since the epoch (time.time()),
+the same on every database. No Streamlit, no torch here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = "relulab"
+SCHEMA_VERSION = 1
+DEFAULT_DB_FILE = ROOT / "runs" / "relulab.sqlite3"
+
+metadata = MetaData()
+
+meta = Table("relulab_meta", metadata,
+             Column("key", String(64), primary_key=True),
+             Column("value", Text, nullable=False))
+
+runs = Table("relulab_runs", metadata,
+             Column("id", String(32), primary_key=True),  # secrets.token_urlsafe: unguessable
+             Column("owner", String(64), nullable=False, index=True),
+             Column("class_id", String(32), index=True),
+             Column("nickname", String(64)),
+             Column("number", Integer, nullable=False),  # 1, 2, ... per owner: the "#3" of a label
+             Column("group_name", String(64)),  # runs started together (a paired comparison)
+             Column("config", Text, nullable=False),  # RunConfig.to_json()
+             Column("executor", String(16), nullable=False, default="local"),  # local | ray | cli
+             Column("status", String(16), nullable=False, index=True),
+             Column("stop_requested", Boolean, nullable=False, default=False),
+             Column("node", String(128)),
+             Column("pid", Integer),
+             Column("created", Float, nullable=False),
+             Column("started", Float),
+             Column("ended", Float),
+             Column("heartbeat", Float),
+             Column("step", Integer, nullable=False, default=0),
+             Column("total_steps", Integer, nullable=False, default=0),
+             Column("final_loss", Float),
+             Column("train_acc", Float),
+             Column("test_acc", Float),
+             Column("seconds", Float),
+             Column("grad_first", Float),  # fc1's gradient norm at the last logged step
+             Column("grad_out", Float),  # the output layer's, same step: their ratio shows vanishing
+             Column("message", Text, nullable=False, default=""),
+             Column("last_seq", Integer, nullable=False, default=0))
+
+events = Table("relulab_events", metadata,
+               Column("run_id", String(32), nullable=False),
+               Column("seq", Integer, nullable=False),
+               Column("kind", String(24), nullable=False),
+               Column("payload", Text, nullable=False),  # JSON text (NaN allowed: not a JSON column)
+               PrimaryKeyConstraint("run_id", "seq"))
+
+weights = Table("relulab_weights", metadata,
+                Column("run_id", String(32), nullable=False),
+                Column("kind", String(16), nullable=False),  # checkpoint | final
+                Column("step", Integer, nullable=False),
+                Column("blob", LargeBinary, nullable=False),  # torch.save of a plain state_dict
+                Column("updated", Float, nullable=False),
+                PrimaryKeyConstraint("run_id", "kind"))
+
+owners = Table("relulab_owners", metadata,
+               Column("token", String(64), primary_key=True),
+               Column("seen", Float, nullable=False),
+               Column("left_at", Float))  # set when its last tab closed; NULL while a tab is open
+
+classes = Table("relulab_classes", metadata,
+                Column("id", String(32), primary_key=True),
+                Column("code", String(16), nullable=False, unique=True),
+                Column("teacher_hash", String(128), nullable=False),
+                Column("name", String(80), nullable=False, default=""),
+                Column("created", Float, nullable=False),
+                Column("closed", Float),
+                Column("challenge", Text),  # RunConfig JSON the teacher sent, or NULL
+                Column("max_students", Integer, nullable=False, default=40),
+                Column("max_runs", Integer, nullable=False, default=10))
+
+members = Table("relulab_members", metadata,
+                Column("class_id", String(32), nullable=False),
+                Column("owner", String(64), nullable=False),
+                Column("nickname", String(64), nullable=False),
+                Column("joined", Float, nullable=False),
+                PrimaryKeyConstraint("class_id", "owner"))
+
+
+class StoreError(RuntimeError):
+    """The run store cannot be used; the message says why and what to do, for people."""
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else $RELULAB_DB, else the embedded SQLite file."""
+    url = url or os.environ.get("RELULAB_DB", "").strip()
+    return url or f"sqlite:///{DEFAULT_DB_FILE}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """WAL lets pages read while a trainer writes; busy_timeout queues writers instead of failing."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An Engine for url (a SQLite file's folder is created); StoreError for a URL we cannot use."""
+    try:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                             connect_args={"connect_timeout": 5} if url.startswith("postgresql") else {})
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise StoreError(f"RELULAB_DB is not a database URL ReLU Lab can use ({exc}). Use "
+                         "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user:password@host/db.") from exc
+    except OSError as exc:
+        raise StoreError(f"Cannot create the folder for the run store: {exc}") from exc
+
+
+def explain(exc: BaseException, url: str) -> str:
+    """A sentence for people about a database error (never a traceback)."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+    low = text.lower()
+    where = _safe_url(url)
+    if "not a database" in low or "malformed" in low:
+        return (f"The run store {where} is not a readable SQLite database (corrupt or another kind of "
+                "file). Move it aside and ReLU Lab starts a new one; nothing was changed in it.")
+    if "readonly" in low or "read-only" in low or "permission denied" in low:
+        return f"The run store {where} is read-only: ReLU Lab needs to write there ({text})."
+    if "disk" in low and "full" in low or "no space" in low:
+        return f"The disk holding the run store {where} is full: free some space ({text})."
+    if "password authentication failed" in low:
+        return f"PostgreSQL refused the user name or password in RELULAB_DB ({where})."
+    if "connection refused" in low or "could not connect" in low or "timeout" in low or "connection" in low:
+        return f"The run store's database {where} cannot be reached: is it running? ({text})"
+    if "unable to open" in low:
+        return f"The run store file {where} cannot be opened ({text})."
+    return f"The run store {where} failed: {text}"
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def ensure_schema(engine: Engine, url: str) -> None:
+    """Create the tables on first use; refuse a database written by a newer version or by another app."""
+    try:
+        with engine.begin() as conn:
+            names = set(inspect(conn).get_table_names())
+            if meta.name in names:
+                rows = dict(conn.execute(select(meta.c.key, meta.c.value)).all())
+                if rows.get("app") != APP:
+                    raise StoreError(f"The database {_safe_url(url)} holds a table {meta.name} that ReLU Lab "
+                                     "did not write; it was left untouched. Point RELULAB_DB elsewhere.")
+                version = int(rows.get("schema_version", "0"))
+                if version > SCHEMA_VERSION:
+                    raise StoreError(f"The run store {_safe_url(url)} was written by a newer ReLU Lab (schema "
+                                     f"{version}, this one knows {SCHEMA_VERSION}); it was left untouched. "
+                                     "Update ReLU Lab or point RELULAB_DB elsewhere.")
+                metadata.create_all(conn)  # tables added since (none yet); existing ones are kept
+                return
+            ours = {t.name for t in metadata.sorted_tables}
+            if names - ours:
+                raise StoreError(f"The database {_safe_url(url)} already holds other tables "
+                                 f"({', '.join(sorted(names - ours)[:5])}) and no ReLU Lab store; it was left "
+                                 "untouched. Give ReLU Lab its own database or file.")
+            metadata.create_all(conn)
+            conn.execute(meta.insert(), [{"key": "app", "value": APP},
+                                         {"key": "schema_version", "value": str(SCHEMA_VERSION)}])
+    except StoreError:
+        raise
+    except (SQLAlchemyError, DBAPIError, OSError) as exc:
+        raise StoreError(explain(exc, url)) from exc
