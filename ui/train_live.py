@@ -1,0 +1,181 @@
+"""The Train page's runs: a permanent link's run, the live run, the history and the code of the config."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from lab.draw.modelfile import model_bytes
+from lab.engine.config import RunConfig
+from lab.figures import train as charts
+from lab.i18n import t
+from lab.lessons.codegen import pytorch_script
+from lab.runs import table as runtable
+from lab.runs.labels import distinct_labels
+from lab.runs.progress import progress_of
+from lab.runs.store import ENDED, StoredRun
+from lab.web import train_form as form
+from ui.train import Page, my_runs
+
+
+def chart_rows(page: Page) -> tuple[tuple[str, str], ...]:
+    """The run's charts two a row; in presentation mode the lesson's two (loss, gradients) first."""
+    if page.present:
+        return ("loss-step", "grad-lines"), ("accuracy", "grad-heatmap"), ("saturation", "loss-epoch")
+    return ("loss-step", "accuracy"), ("grad-lines", "grad-heatmap"), ("saturation", "loss-epoch")
+
+
+def linked_run(page: Page) -> None:
+    """A permanent link (?run=): the run as recorded, in any browser; the page stops there."""
+    if not (linked := st.query_params.get("run")):
+        return
+    lang, store = page.lang, page.store
+    run = store.get_run(linked)
+    if run is None:
+        st.error(t("runs.bad_link", lang, run_id=linked[:40]))
+    else:
+        st.title(t("runs.shared_title", lang, label=run.label))
+        st.caption(t("runs.shared_intro", lang) + " " + (t("runs.node", lang, node=run.node) if run.node else ""))
+        if run.owner != page.owner:
+            st.caption(t("runs.shared_owner", lang))
+        st.dataframe(pd.DataFrame([runtable.row(run)]).rename(columns=lambda c: t(f"train.col.{c}", lang)),
+                     hide_index=True)
+        show_run(page, run, "linked")
+        st.code(pytorch_script(run.config), language="python")
+    if st.button(t("runs.train_this" if run else "runs.own_runs", lang), key="train_unlink"):
+        st.query_params.clear()
+        if run is not None:
+            st.query_params.from_dict(run.config.to_query())
+        st.rerun()
+    st.stop()
+
+
+def show_run(page: Page, run: StoredRun, key: str) -> None:
+    """A recorded run's end message, charts, downloads, links and code."""
+    lang, store = page.lang, page.store
+    end = form.end_message(runtable.ended_of(run), run.config, run.test_acc, lang)
+    if end:
+        getattr(st, end[0])(end[1])
+    record = store.record(run.id)
+    figures = page.state.run_memo(key).get((lang, charts.record_version(record)),
+                                           lambda: charts.live_figures(record, [], lang))
+    for row in chart_rows(page):
+        for col, name in zip(st.columns(2), row, strict=True):
+            col.plotly_chart(figures[name], key=f"train_{key}_{name}")
+    c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
+    run_links(page, run, c1, c2)
+    c3.download_button(t("train.dl_json", lang), runtable.json_text(store, [run]), f"relulab_{run.id}.json",
+                       "application/json", key=f"train_{key}_json")
+    if (weights := store.load_weights(run.id)) is not None:
+        c4.download_button(t("train.dl_model", lang), model_file(run, weights), f"relulab_{run.id}.pt",
+                           "application/octet-stream", key=f"train_{key}_model")
+
+
+def run_links(page: Page, run: StoredRun, link, draw) -> None:
+    """The run's permanent link and the Draw page with its model, in two columns."""
+    link.markdown(f"[{t('runs.link', page.lang)}](train?run={run.id})", help=t("runs.link_help", page.lang))
+    draw.markdown(f"[{t('runs.draw_with', page.lang)}](draw?model={run.id})")
+
+
+def model_file(run: StoredRun, weights) -> bytes:
+    """The run's trained model as a .pt file the Draw page (or torch.load) reads."""
+    meta = {"label": run.label, "config": run.config.to_dict(), "test_acc": run.test_acc, "run_id": run.id}
+    return model_bytes(weights[0], run.config.activation, run.config.leaky_slope, meta)
+
+
+def live_run(page: Page, runs: list[StoredRun]) -> None:
+    """The live view, redrawn often while a run is active: often just after a start, slower later (shared CPU)."""
+    active = [r for r in runs if r.active]
+    training = any(r.status == "running" for r in active)
+    fresh = any(r.status == "queued" and time.time() - r.created < 10 for r in active)
+    shape = tuple((r.id, r.status) for r in active)  # when this changes, the whole page is redrawn
+    every = (0.5 if fresh else 1.0 if training else 2.0) if active else None
+    st.fragment(live_view, run_every=every)(page, shape)
+
+
+def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
+    """Progress of this browser's runs and the charts of the one in focus."""
+    lang, store = page.lang, page.store
+    runs = my_runs(page)
+    now_active = [r for r in runs if r.active]
+    if tuple((r.id, r.status) for r in now_active) != shape:
+        st.rerun()  # a run started or ended: redraw the whole page (history, buttons)
+    running, waiting = store.load()
+    st.caption(t("train.server", lang, running=running, waiting=waiting, limit=getattr(page.executor, "slots", "…")))
+    for run in now_active:
+        progress = progress_of(run, store.queue_place(run))
+        st.progress(progress.fraction, text=form.progress_text(progress, run.label, lang))
+    ended = [r for r in runs if r.status in ENDED]
+    training_now = [r for r in now_active if r.status == "running"]
+    focus = training_now[-1] if training_now else (now_active[0] if now_active else None)
+    shown = focus or (ended[-1] if ended else None)
+    if shown is None:
+        st.info(t("train.empty", lang))
+        return
+    st.subheader(t("train.now" if focus else "train.last", lang, label=shown.label))
+    if not focus and (end := form.end_message(runtable.ended_of(shown), shown.config, shown.test_acc, lang)):
+        getattr(st, end[0])(end[1])
+    record = store.record(shown.id)
+    if record.device_note:
+        st.info(t("train.device_note", lang, note=record.device_note))
+    if shown.status == "queued":
+        return  # nothing trained yet: the queue place above is all there is to show
+    group = shown.group_name
+    paired = [(r.label, store.record(r.id)) for r in runs if group and r.group_name == group and r.status != "queued"]
+    figures = page.state.figure_memo.get((lang, *map(charts.record_version, [record, *(r for _, r in paired)])),
+                                         lambda: charts.live_figures(record, paired, lang))
+    if "group" in figures:
+        st.plotly_chart(figures["group"], key="train_chart_group")
+    for row in chart_rows(page):
+        for col, name in zip(st.columns(2), row, strict=True):
+            col.plotly_chart(figures[name], key=f"train_chart_{name}")
+
+
+def history(page: Page, runs: list[StoredRun]) -> None:
+    """The ended runs: a table, comparison charts of the picked ones, downloads, links and delete."""
+    lang, store, owner = page.lang, page.store, page.owner
+    ended = [r for r in runs if r.status in ENDED][-runtable.MAX_HISTORY:]
+    if not ended:
+        return
+    st.header(t("train.history", lang))
+    st.dataframe(pd.DataFrame(form.history_table([runtable.row(r) for r in ended], lang)), hide_index=True,
+                 column_config={name: st.column_config.NumberColumn(format=f)
+                                for name, f in form.history_formats(lang).items()})
+    by_label = {r.label: r for r in ended}
+    shown = dict(zip(by_label, distinct_labels([r.config for r in ended], [r.number for r in ended]),
+                     strict=True))  # labels that say how runs differ
+    last_group = [r.label for r in ended if r.group_name and r.group_name == ended[-1].group_name]
+    chosen = st.multiselect(t("train.compare_pick", lang), list(by_label), format_func=shown.get,
+                            default=last_group if len(last_group) > 1 else list(by_label)[-2:])
+    picked = [(shown[label], store.record(by_label[label].id)) for label in chosen]
+    compared = page.state.compare_memo.get((lang, *((label, charts.record_version(r)) for label, r in picked)),
+                                           lambda: charts.compare_figures(picked, lang))
+    columns = st.columns(2)  # issue 17: two a row, as the run's charts (three were 177 px wide at 1024)
+    for i, figure in enumerate(compared):
+        columns[i % 2].plotly_chart(figure)
+    st.subheader(t("train.take_home", lang))
+    c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
+    c1.download_button(t("train.dl_csv", lang), runtable.csv_text(ended), "relulab_runs.csv", "text/csv")
+    c2.download_button(t("train.dl_json", lang), lambda: runtable.json_text(store, ended), "relulab_runs.json",
+                       "application/json")
+    pick = by_label[c3.selectbox(t("train.model_pick", lang), list(by_label)[::-1], key="train_pick",
+                                 format_func=shown.get)]
+    if (weights := store.load_weights(pick.id)) is not None:
+        c3.download_button(t("train.dl_model", lang), lambda: model_file(pick, weights),
+                           f"relulab_run{pick.number}.pt", "application/octet-stream")
+    l1, l2, l3 = st.columns(3)
+    run_links(page, pick, l1, l2)
+    if l3.button(t("runs.delete", lang), key="train_delete") and store.delete_run(pick.id, owner):
+        st.toast(t("runs.deleted", lang, label=pick.label))
+        st.rerun()
+
+
+def code(page: Page, config: RunConfig) -> None:
+    """The PyTorch script of the controls' config, to read and to download."""
+    with st.expander(t("train.code", page.lang)):
+        script = pytorch_script(config)
+        st.caption(t("train.code_help", page.lang))
+        st.code(script, language="python")
+        st.download_button(t("train.dl_code", page.lang), script, "relulab_train.py", "text/x-python")
