@@ -1,0 +1,192 @@
+"""The Class page's steps: create a class, join one by its code, and the teacher's live board."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lab.classroom import board as B
+from lab.classroom import classes as C
+from lab.engine.config import CHOICES, PRESETS
+from lab.engine.optim import OPTIMIZERS
+from lab.figures import board as F
+from lab.i18n import t
+from lab.runs.store import Store, new_token
+
+KEEP = "—"  # a challenge selector left at the preset's value
+REFRESH_S = 1.0  # a new run shows within ~1.5 s (target 3 s); ~140 ms server time at 300 runs
+
+
+class ClassPage:
+    """The page's store and st.session_state (lang, owner, class_created), and the app's base URL."""
+
+    def __init__(self, store: Store) -> None:
+        self.lang = st.session_state.get("lang", "en")
+        self.store, self.owner, self.base = store, owner_token(), C.base_url(st.context.url)
+
+    @property
+    def created(self) -> tuple[str, str] | None:
+        """The class this session created, as (its id, its teacher key), or None."""
+        return st.session_state.get("class_created")
+
+    @created.setter
+    def created(self, value: tuple[str, str]) -> None:
+        """Remember the class this session created."""
+        st.session_state.class_created = value
+
+
+def owner_token() -> str:
+    """This browser's owner token (app.py keeps it from the relulab_owner cookie); a session one if none."""
+    if not st.session_state.get("owner"):
+        cookie = st.context.cookies.get("relulab_owner")
+        st.session_state.owner = cookie if isinstance(cookie, str) and cookie else new_token()
+    return st.session_state.owner
+
+
+def show_links(page: ClassPage, klass: C.ClassRow, key: str | None = None) -> None:
+    """The join code big, the join link with its QR code, and (once, for its creator) the teacher link."""
+    lang = page.lang
+    link = C.join_link(page.base, klass.code, lang)
+    left, right = st.columns([3, 2])
+    left.markdown(f"<div class='relulab-code' style='font-size:5rem;font-weight:700;letter-spacing:.3rem'>"
+                  f"{klass.code}</div>", unsafe_allow_html=True)  # code: from CODE_ALPHABET only
+    left.markdown(t("class.join_at", lang))
+    left.code(link, language=None)
+    right.image(B.qr_png(link), width=280, caption=t("class.qr", lang))
+    if key:
+        st.warning(t("class.teacher_secret", lang))
+        st.code(C.teacher_link(page.base, key, lang), language=None)
+        st.link_button(t("class.open_board", lang), C.teacher_link(page.base, key, lang), type="primary")
+
+
+def create_view(page: ClassPage) -> None:
+    """A form that creates a class; afterwards its code, links and QR code."""
+    lang, store = page.lang, page.store
+    st.title(t("class.title", lang))
+    st.markdown(t("class.intro", lang))
+    with st.form("class_create"):
+        name = st.text_input(t("class.name", lang), max_chars=C.NAME_MAX, key="class_name")
+        cols = st.columns(2)
+        students = cols[0].number_input(t("class.max_students", lang), 1, 200, 40, key="class_max_students")
+        per = cols[1].number_input(t("class.max_runs", lang), 1, 100, 10, key="class_max_runs")
+        if st.form_submit_button(t("class.create", lang), type="primary"):
+            klass, key = C.create_class(store, name, int(students), int(per))
+            page.created = (klass.id, key)
+    if page.created is not None:
+        class_id, key = page.created
+        show_links(page, C.get_class(store, class_id), key)
+    with st.form("class_code"):
+        code = st.text_input(t("class.have_code", lang), max_chars=12, key="class_code_input")
+        if st.form_submit_button(t("class.go", lang)):
+            st.query_params["join"] = C.normalise_code(code)
+            st.rerun()
+
+
+def join_view(page: ClassPage, code: str) -> None:
+    """The nickname form for a join link; clear messages for a wrong, closed or full class."""
+    lang, store = page.lang, page.store
+    st.title(t("class.join_title", lang))
+    try:
+        klass = C.find_code(store, code)
+    except C.ClassError as exc:
+        st.error(exc.message(lang))
+        return
+    st.subheader(C.escape_markdown(klass.name or klass.code))
+    mine = C.membership(store, page.owner)
+    with st.form("class_join"):
+        nick = st.text_input(t("class.nickname", lang), max_chars=C.NICK_MAX, key="class_nick",
+                             value=mine.nickname if mine and mine.class_id == klass.id else "")
+        if st.form_submit_button(t("class.join", lang), type="primary"):
+            try:
+                mine = C.join(store, code, page.owner, nick)
+            except C.ClassError as exc:
+                st.error(exc.message(lang))
+    if mine and mine.class_id == klass.id:
+        st.success(t("class.joined", lang, nickname=C.escape_markdown(mine.nickname)))
+        st.page_link("views/train.py", label=t("class.to_train", lang), icon=":material/model_training:")
+
+
+def challenge_form(page: ClassPage, klass: C.ClassRow, key: str) -> None:
+    """The teacher picks a preset and changes activation, optimizer, depth or epochs; sent to every student."""
+    lang, store = page.lang, page.store
+    with st.form("class_challenge"):
+        st.markdown(f"**{t('class.challenge', lang)}**")
+        cols = st.columns(5)
+        preset = cols[0].selectbox(t("class.preset", lang), list(PRESETS), key="ch_preset")
+        act = cols[1].selectbox(t("class.chart.activation", lang), [KEEP, *CHOICES["activation"]], key="ch_act")
+        opt = cols[2].selectbox(t("class.chart.optimizer", lang), [KEEP, *CHOICES["optimizer"]], key="ch_opt",
+                                format_func=lambda o: OPTIMIZERS[o].cls_name if o in OPTIMIZERS else o)
+        depth = cols[3].selectbox(t("class.chart.depth", lang), [KEEP, *range(11)], key="ch_depth")
+        epochs = cols[4].selectbox(t("class.epochs", lang), [KEEP, 1, 2, 3, 5, 10, 15], key="ch_epochs")
+        changes = {k: v for k, v in (("activation", act), ("optimizer", opt), ("depth", depth),
+                                     ("epochs", epochs)) if v != KEEP}
+        if "optimizer" in changes:
+            changes["lr"], changes["opt_params"] = None, {}  # the new optimizer's own default rate
+        send, clear = st.columns(2)
+        if send.form_submit_button(t("class.send", lang), type="primary"):
+            C.send_challenge(store, klass.id, key, PRESETS[preset].replace(**changes))
+        if clear.form_submit_button(t("class.clear", lang)):
+            C.send_challenge(store, klass.id, key, None)
+    current = C.get_class(store, klass.id).challenge
+    st.caption(t("class.challenge_now", lang, challenge=C.challenge_text(current, lang) if current else "—"))
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_board(page: ClassPage, class_id: str, color_by: str) -> None:
+    """Counts, curves, accuracy charts, best run, flags and the table; refreshed every second."""
+    lang = page.lang
+    board = B.board_data(page.store, C.get_class(page.store, class_id))
+    cols = st.columns(4)
+    cols[0].metric(t("class.students", lang), len(board.members))
+    for col, name in zip(cols[1:], ("queued", "training", "done"), strict=True):
+        col.metric(t(f"class.count.{name}", lang), board.counts[name])
+    st.markdown(t("class.who", lang) + " " + ", ".join(
+        f"{C.escape_markdown(m['nickname'])} ({m['runs']})" for m in board.members))
+    st.plotly_chart(F.curves_figure(board, color_by, lang), key="board_curves")
+    left, right = st.columns(2)
+    left.plotly_chart(F.accuracy_heatmap(board, lang), key="board_heatmap")
+    right.plotly_chart(F.optimizer_bars(board, lang), key="board_optimizers")
+    if board.best:
+        best = board.best
+        st.success(t("class.best", lang, nickname=C.escape_markdown(best.nickname), acc=f"{best.test_acc:.1%}",
+                     config=C.escape_markdown(best.label)))
+    for run in (r for r in board.runs if r.flags):
+        st.warning(" · ".join(t(f"class.flag.{f}", lang) for f in run.flags) + " — "
+                   + C.escape_markdown(f"{run.nickname}: {run.label}"))
+    rows = [{**r.row(), "status": t(f"class.status.{r.status}", lang)} for r in board.runs]
+    st.dataframe(rows, hide_index=True, key="board_table", column_config={
+        "test_acc": st.column_config.NumberColumn(t("class.chart.test_acc", lang), format="percent"),
+        "loss": st.column_config.NumberColumn(format="%.3f")})
+    down = st.columns(2)
+    # Deferred: the exports are built when clicked, not on every refresh.
+    down[0].download_button("CSV", lambda: B.export_csv(board), f"class-{board.klass.code}.csv", "text/csv",
+                            key="board_csv")
+    down[1].download_button("JSON", lambda: B.export_json(board), f"class-{board.klass.code}.json",
+                            "application/json", key="board_json")
+
+
+def teacher_view(page: ClassPage, key: str) -> None:
+    """The board for a teacher key; a clear message for anything else (a student link never opens it)."""
+    lang, store = page.lang, page.store
+    try:
+        klass = C.board_for(store, key)
+    except C.ClassError as exc:
+        st.title(t("class.board_title", lang, name=""))
+        st.error(exc.message(lang))
+        return
+    st.title(t("class.board_title", lang, name=C.escape_markdown(klass.name or klass.code)))
+    if not klass.open:
+        st.info(t("class.closed_note", lang))
+    bar = st.columns([3, 1, 1])
+    color_by = bar[0].segmented_control(t("class.color_by", lang), F.COLOR_BY, default="activation",
+                                        format_func=lambda c: t(f"class.by.{c}", lang), key="board_color_by",
+                                        required=True)
+    if bar[1].button(t("class.stop_all", lang), key="board_stop_all"):
+        st.toast(t("class.stopped", lang, n=C.stop_all(store, klass.id, key)))
+    with bar[2].popover(t("class.close", lang), disabled=not klass.open):
+        if st.button(t("class.close_confirm", lang), key="board_close", type="primary"):
+            C.close_class(store, klass.id, key)
+            st.rerun()
+    live_board(page, klass.id, color_by or "activation")
+    challenge_form(page, klass, key)
+    with st.expander(t("class.links", lang), expanded=False):
+        show_links(page, klass)
