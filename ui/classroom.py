@@ -10,7 +10,8 @@ from lab.engine.config import CHOICES, PRESETS
 from lab.engine.optim import OPTIMIZERS
 from lab.figures import board as F
 from lab.i18n import t
-from lab.runs.store import Store, new_token
+from lab.runs.store import Store
+from lab.web import presence
 
 KEEP = "—"  # a challenge selector left at the preset's value
 REFRESH_S = 1.0  # a new run shows within ~1.5 s (target 3 s); ~140 ms server time at 300 runs
@@ -35,10 +36,9 @@ class ClassPage:
 
 
 def owner_token() -> str:
-    """This browser's owner token (app.py keeps it from the relulab_owner cookie); a session one if none."""
-    if not st.session_state.get("owner"):
-        cookie = st.context.cookies.get("relulab_owner")
-        st.session_state.owner = cookie if isinstance(cookie, str) and cookie else new_token()
+    """This browser's owner token, as app.py keeps it (the page may run without app.py under AppTest)."""
+    st.session_state.owner = presence.owner_token(st.context.cookies.get(presence.COOKIE),
+                                                  st.session_state.get("owner"))
     return st.session_state.owner
 
 
