@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_process  # noqa: E402
 
 SEVEN = [[(70, 60), (210, 60)], [(210, 60), (120, 235)]]
 RUN_QUERY = "lang=en&epochs=1"
@@ -373,11 +373,7 @@ async def main_async(args, report: dict) -> dict:
         report["server_peak_rss_mb"] = watch.server_peak() / 2**20
         report["peak_rss_with_workers_mb"] = watch.peak() / 2**20
         watch.stop()
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except Exception:  # noqa: BLE001
-            proc.kill()
+        stop_process(proc, timeout=20)
     return report
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, stop_process  # noqa: E402
 
 HEAVY = ("torch", "numpy", "pandas", "pyarrow", "plotly", "PIL", "altair", "lab.engine.data", "lab.engine.train")
 
@@ -92,11 +92,7 @@ def measure(browser, tree: Path, env: dict[str, str], imports: bool) -> dict[str
             "workers": len(workers)}
         context.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=20)
     if imports:
         stderr.seek(0)
         names = {line.rsplit("|", 1)[1].strip() for line in stderr if line.startswith("import time:")}

@@ -68,16 +68,21 @@ def start_streamlit(extra_env: dict[str, str] | None = None,
     raise RuntimeError("streamlit did not become healthy within 60 s")
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a server process and wait for it; kill it if it has not ended within timeout seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @pytest.fixture(scope="session")
 def app_url():
     """Base URL of a live ReLU Lab server for the whole test session."""
     proc, url = start_streamlit()
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc, timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -27,79 +27,63 @@ def write(path: Path, text: str) -> None:
     path.write_text(text + "\n")
 
 
-def limits_of(root: Path, proc: str, cpus: int = HOST_CPUS, memory: int = HOST_RAM) -> Limits:
-    """read_limits over a sample tree at root with /proc/self/cgroup text proc."""
+def limits_of(root: Path, proc: str, files: dict[str, str] | None = None, cpus: int = HOST_CPUS,
+              memory: int = HOST_RAM) -> Limits:
+    """read_limits over a sample tree at root/fs holding files (path: text) with /proc/self/cgroup text proc."""
+    for name, text in (files or {}).items():
+        write(root / "fs" / name, text)
     write(root / "proc-self-cgroup", proc)
     return read_limits(root / "fs", root / "proc-self-cgroup", cpus=cpus, memory_bytes=memory)
 
 
 def test_v2_quota_and_memory_max(tmp_path):
-    fs = tmp_path / "fs"
-    write(fs / "cgroup.controllers", "cpuset cpu io memory pids")
-    write(fs / "app.slice" / "cpu.max", "150000 100000")
-    write(fs / "app.slice" / "memory.max", "2900000000")
-    limits = limits_of(tmp_path, "0::/app.slice")
+    limits = limits_of(tmp_path, "0::/app.slice", {"cgroup.controllers": "cpuset cpu io memory pids",
+                                                   "app.slice/cpu.max": "150000 100000",
+                                                   "app.slice/memory.max": "2900000000"})
     assert limits == Limits(1.5, 2_900_000_000, "cgroup v2 cpu.max", "cgroup v2 memory.max")
 
 
 def test_v2_unlimited_falls_back_to_host(tmp_path):
-    fs = tmp_path / "fs"
-    write(fs / "cgroup.controllers", "cpu memory")
-    write(fs / "app" / "cpu.max", "max 100000")
-    write(fs / "app" / "memory.max", "max")
-    limits = limits_of(tmp_path, "0::/app")
+    limits = limits_of(tmp_path, "0::/app", {"cgroup.controllers": "cpu memory", "app/cpu.max": "max 100000",
+                                             "app/memory.max": "max"})
     assert limits == Limits(16.0, HOST_RAM, "cpu affinity", "host RAM")
 
 
 def test_v2_parent_limit_counts(tmp_path):
     """A limit on an ancestor cgroup binds the child (the smallest along the chain wins)."""
-    fs = tmp_path / "fs"
-    write(fs / "cgroup.controllers", "cpu memory")
-    write(fs / "user" / "cpu.max", "400000 100000")
-    write(fs / "user" / "memory.max", str(3 * GB))
-    write(fs / "user" / "app" / "cpu.max", "max 100000")
-    write(fs / "user" / "app" / "memory.max", str(8 * GB))
-    limits = limits_of(tmp_path, "0::/user/app")
+    limits = limits_of(tmp_path, "0::/user/app", {"cgroup.controllers": "cpu memory", "user/cpu.max": "400000 100000",
+                                                  "user/memory.max": str(3 * GB), "user/app/cpu.max": "max 100000",
+                                                  "user/app/memory.max": str(8 * GB)})
     assert (limits.cpus, limits.memory_bytes) == (4.0, 3 * GB)
 
 
 def test_v2_namespace_own_cgroup_mounted_at_root(tmp_path):
     """In a container's cgroup namespace the path in /proc/self/cgroup is not under the mount."""
-    fs = tmp_path / "fs"
-    write(fs / "cgroup.controllers", "cpu memory")
-    write(fs / "cpu.max", "200000 100000")
-    write(fs / "memory.max", "2700000000")
-    limits = limits_of(tmp_path, "0::/kubepods/pod42/abc")
+    limits = limits_of(tmp_path, "0::/kubepods/pod42/abc", {"cgroup.controllers": "cpu memory",
+                                                            "cpu.max": "200000 100000", "memory.max": "2700000000"})
     assert (limits.cpus, limits.memory_bytes) == (2.0, 2_700_000_000)
 
 
 def test_v1_quota_and_limit(tmp_path):
-    fs = tmp_path / "fs"
-    write(fs / "cpu,cpuacct" / "docker" / "abc" / "cpu.cfs_quota_us", "200000")
-    write(fs / "cpu,cpuacct" / "docker" / "abc" / "cpu.cfs_period_us", "100000")
-    write(fs / "memory" / "docker" / "abc" / "memory.limit_in_bytes", "2899996672")
-    write(fs / "memory" / "memory.limit_in_bytes", "9223372036854771712")
-    limits = limits_of(tmp_path, "5:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n0::/")
+    limits = limits_of(tmp_path, "5:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n0::/", {
+        "cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "200000", "cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000",
+        "memory/docker/abc/memory.limit_in_bytes": "2899996672", "memory/memory.limit_in_bytes": "9223372036854771712"})
     assert limits == Limits(2.0, 2_899_996_672, "cgroup v1 cpu.cfs_quota_us",
                             "cgroup v1 memory.limit_in_bytes")
 
 
 def test_v1_unlimited_falls_back_to_host(tmp_path):
-    fs = tmp_path / "fs"
-    write(fs / "cpu" / "cpu.cfs_quota_us", "-1")
-    write(fs / "cpu" / "cpu.cfs_period_us", "100000")
-    write(fs / "memory" / "memory.limit_in_bytes", "9223372036854771712")
-    limits = limits_of(tmp_path, "2:cpu:/\n4:memory:/")
+    limits = limits_of(tmp_path, "2:cpu:/\n4:memory:/", {"cpu/cpu.cfs_quota_us": "-1",
+                                                         "cpu/cpu.cfs_period_us": "100000",
+                                                         "memory/memory.limit_in_bytes": "9223372036854771712"})
     assert limits == Limits(16.0, HOST_RAM, "cpu affinity", "host RAM")
 
 
 def test_hybrid_memory_in_v1_cpu_in_v2(tmp_path):
     """Hybrid hosts (like this one) keep memory in v1 and the unified tree at fs/unified."""
-    fs = tmp_path / "fs"
-    write(fs / "unified" / "cgroup.controllers", "cpu")
-    write(fs / "unified" / "app" / "cpu.max", "100000 100000")
-    write(fs / "memory" / "app" / "memory.limit_in_bytes", str(2 * GB))
-    limits = limits_of(tmp_path, "4:memory:/app\n0::/app")
+    limits = limits_of(tmp_path, "4:memory:/app\n0::/app", {"unified/cgroup.controllers": "cpu",
+                                                            "unified/app/cpu.max": "100000 100000",
+                                                            "memory/app/memory.limit_in_bytes": str(2 * GB)})
     assert (limits.cpus, limits.memory_bytes) == (1.0, 2 * GB)
 
 
@@ -120,11 +104,8 @@ def test_missing_files_fall_back_to_host(tmp_path, make):
 
 def test_host_smaller_than_quota_wins(tmp_path):
     """A quota above the cores the process may run on does not add cores."""
-    fs = tmp_path / "fs"
-    write(fs / "cgroup.controllers", "cpu memory")
-    write(fs / "cpu.max", "800000 100000")
-    write(fs / "memory.max", str(100 * GB))
-    limits = limits_of(tmp_path, "0::/", cpus=2, memory=24 * GB)
+    limits = limits_of(tmp_path, "0::/", {"cgroup.controllers": "cpu memory", "cpu.max": "800000 100000",
+                                          "memory.max": str(100 * GB)}, cpus=2, memory=24 * GB)
     assert limits == Limits(2.0, 24 * GB, "cpu affinity", "host RAM")
 
 

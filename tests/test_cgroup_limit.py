@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, start_streamlit, wait_for_app
+from tests.conftest import ROOT, start_streamlit, stop_process, wait_for_app
 
 LIMIT = 2_900_000_000  # 2.7 GiB, the memory Community Cloud gives an app
 CGROUP = Path("/sys/fs/cgroup")
@@ -206,8 +206,4 @@ def test_one_trains_ten_browse_under_the_limit(cgroup, browser):
             context.close()
         student.context.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=20)

@@ -9,14 +9,13 @@ the board in both languages go to docs/screenshots/.
 from __future__ import annotations
 
 import re
-import subprocess
 import threading
 import time
 
 import pytest
 
 from lab.runs.store import Store
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, start_streamlit, wait_for_app
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, start_streamlit, stop_process, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -51,11 +50,7 @@ def class_server(tmp_path_factory):
     db = f"sqlite:///{tmp_path_factory.mktemp('class') / 'runs.sqlite3'}"
     proc, url = start_streamlit({"RELULAB_DB": db, "RELULAB_MAX_RUNS": "3", "RELULAB_GRACE_S": "600"})
     yield url, db
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc, timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -221,8 +216,4 @@ def test_the_board_of_a_big_class_for_the_projector(browser, tmp_path, lang):
         page.screenshot(path=str(SCREENSHOTS / f"board_{lang}.png"))
     finally:
         store.engine.dispose()
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=20)

@@ -1,12 +1,11 @@
 """Real browser: each lesson page renders its charts, switches to Korean, and keeps Korean in the URL."""
 
 import re
-import subprocess
 
 import pytest
 
 from lab.i18n import t
-from tests.conftest import SCREENSHOTS, start_streamlit, wait_for_app
+from tests.conftest import SCREENSHOTS, start_streamlit, stop_process, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -84,8 +83,4 @@ def test_a_deep_link_on_a_fresh_server_goes_through_the_router(browser):
         assert pg.locator("[data-testid='stSidebar']").get_by_role("radio", name="한국어").count() == 1
     finally:
         context.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=10)

@@ -153,7 +153,7 @@ def test_long_runs_are_thinned_for_the_live_redraw_but_keep_their_ends(record):
 
 
 def test_legends_sit_under_the_plot_and_the_figure_grows_with_their_rows(vanishing_pair, record):
-    from lab.figures.train import HEIGHT, legend_rows, wrap_title
+    from lab.figures.layout import HEIGHT, legend_rows, wrap_title
 
     deep, shallow = saturation_figure(vanishing_pair[0]), saturation_figure(record)
     for fig in (deep, shallow, grad_norm_figure(vanishing_pair[0])):

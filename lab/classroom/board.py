@@ -22,10 +22,11 @@ from lab.classroom.classes import ClassRow
 from lab.engine.config import RunConfig
 from lab.engine.events import finite
 from lab.runs import schema as S
-from lab.runs.store import Store, event_from_row, run_label
+from lab.runs.records import event_from_row
+from lab.runs.store import Store
+from lab.runs.stored import ACTIVE, ENDED, run_label
 
 VANISHED = 1e-3  # first-layer gradient norm / output layer's below this: the gradient vanished
-DONE = ("finished", "stopped", "diverged", "failed", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ class BoardRun:
     loss: float | None
     seconds: float | None
     flags: tuple[str, ...]
+
+    @property
+    def scored(self) -> bool:
+        """It has a test accuracy (a finite one) to rank and average."""
+        return finite(self.test_acc) is not None
 
     def row(self) -> dict:
         """The results table's row (and the export's): nickname, config, metrics."""
@@ -102,14 +108,14 @@ class CurveCache:
                 query = (select(S.events.c.run_id, S.events.c.seq, S.events.c.kind, S.events.c.payload)
                          .where(S.events.c.kind == "StepsLogged", or_(*conds))
                          .order_by(S.events.c.run_id, S.events.c.seq))
-                with store._tx() as conn:
+                with store.tx() as conn:
                     rows = conn.execute(query).all()
                 for rid, seq, kind, payload in rows:
                     seen, steps, losses = self._curves.get(rid, (0, [], []))
                     if kind == "StepsLogged":
                         event = event_from_row(kind, payload)
                         steps += event.steps
-                        losses += [v if v is not None and math.isfinite(v) else None for v in event.losses]
+                        losses += [finite(v) for v in event.losses]
                     self._curves[rid] = (max(seen, seq), steps, losses)
                 for rid, _ in chunk:  # runs whose news were not losses still count as read
                     seen, steps, losses = self._curves.get(rid, (0, [], []))
@@ -144,7 +150,7 @@ def _config(run_id: str, text: str) -> RunConfig:
 
 def board_data(store: Store, klass: ClassRow, curves: bool = True) -> Board:
     """The board of a class: members, runs with flags, counts, best run and (if asked) loss curves."""
-    with store._tx() as conn:
+    with store.tx() as conn:
         members = conn.execute(select(S.members.c.owner, S.members.c.nickname).where(
             S.members.c.class_id == klass.id).order_by(S.members.c.joined)).all()
         rows = conn.execute(select(*(S.runs.c[name] for name in RUN_COLUMNS)).where(
@@ -160,10 +166,10 @@ def board_data(store: Store, klass: ClassRow, curves: bool = True) -> Board:
     for run in runs:
         per_owner[run.owner].append(run)
     people = [{"nickname": m.nickname, "runs": len(per_owner[m.owner]),
-               "active": sum(r.status in ("queued", "running") for r in per_owner[m.owner])} for m in members]
+               "active": sum(r.status in ACTIVE for r in per_owner[m.owner])} for m in members]
     counts = {"queued": sum(r.status == "queued" for r in runs), "training": sum(r.status == "running" for r in runs),
-              "done": sum(r.status in DONE for r in runs)}
-    scored = [r for r in runs if r.test_acc is not None and math.isfinite(r.test_acc)]
+              "done": sum(r.status in ENDED for r in runs)}
+    scored = [r for r in runs if r.scored]
     best = max(scored, key=lambda r: (r.test_acc, -(r.seconds or 0))) if scored else None
     board = Board(klass, people, runs, counts, best)
     if curves:

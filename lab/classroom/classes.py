@@ -7,40 +7,42 @@ the short code and a nickname (no accounts). Errors are ClassError with an i18n 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
-import re
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, update
 
+from lab.classroom.text import (
+    CODE_ALPHABET,
+    CODE_LEN,
+    NAME_MAX,
+    NICK_MAX,
+    ClassError,
+    base_url,
+    challenge_text,
+    clean_name,
+    clean_nickname,
+    escape_markdown,
+    hash_key,
+    join_link,
+    new_code,
+    normalise_code,
+    teacher_link,
+)
 from lab.engine.config import ConfigError, RunConfig
 from lab.i18n import t
 from lab.runs import schema as S
 from lab.runs.store import ACTIVE, Store, new_token
 
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
-CODE_LEN = 6
-NICK_MAX = 24
-NAME_MAX = 80
+# The words of a class (lab.classroom.text) stay importable from here, where the pages look for them.
+__all__ = ["CODE_ALPHABET", "CODE_LEN", "NAME_MAX", "NICK_MAX", "ClassError", "ClassRow", "Membership", "base_url",
+           "board_for", "can_start", "challenge_banner_data", "challenge_text", "clean_nickname", "close_class",
+           "create_class", "escape_markdown", "find_code", "get_class", "join", "join_link", "leave", "membership",
+           "normalise_code", "send_challenge", "start_args", "stop_all", "teacher_link"]
 LIMITS = {"max_students": (1, 200), "max_runs": (1, 100)}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-class ClassError(ValueError):
-    """A class action that is not allowed; key names the message in lab/i18n/classes.py."""
-
-    def __init__(self, key: str, **values: object):
-        super().__init__(t(key, "en", **values))
-        self.key, self.values = key, values
-
-    def message(self, lang: str = "en") -> str:
-        """The message in lang."""
-        return t(self.key, lang, **self.values)
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,11 @@ class ClassRow:
     id: str
     code: str
     name: str
-    created: float
-    closed: float | None
     challenge: RunConfig | None
     max_students: int
     max_runs: int
+    created: float
+    closed: float | None  # when the teacher closed it; None while open
 
     @property
     def open(self) -> bool:
@@ -79,37 +81,6 @@ class Membership:
         return {"class_id": self.class_id, "nickname": self.nickname}
 
 
-def hash_key(key: str) -> str:
-    """SHA-256 hex of a teacher key (what the store keeps)."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def new_code() -> str:
-    """A random join code, e.g. 'K7MXQ3'."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LEN))
-
-
-def normalise_code(text: str) -> str:
-    """What a student typed as a code: upper case, without spaces or dashes."""
-    return re.sub(r"[\s\-]", "", str(text or "")).upper()
-
-
-def clean_nickname(text: str) -> str:
-    """The nickname without control or format characters and outer spaces; ClassError if empty or long."""
-    nick = "".join(c for c in str(text or "") if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
-    nick = " ".join(nick.split())
-    if not nick:
-        raise ClassError("class.err.nick_empty")
-    if len(nick) > NICK_MAX:
-        raise ClassError("class.err.nick_long", n=NICK_MAX)
-    return nick
-
-
-def escape_markdown(text: str) -> str:
-    """Text shown as-is inside Streamlit markdown: markdown and HTML characters escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
-
-
 def _row(row) -> ClassRow:
     """A ClassRow from a classes-table mapping."""
     challenge = None
@@ -125,13 +96,13 @@ def _row(row) -> ClassRow:
 
 def create_class(store: Store, name: str, max_students: int = 40, max_runs: int = 10) -> tuple[ClassRow, str]:
     """A new open class and its teacher key (shown once; only its hash is stored)."""
-    name = " ".join("".join(c for c in str(name or "") if unicodedata.category(c)[0] != "C").split())[:NAME_MAX]
+    name = clean_name(name)
     for field, value in (("max_students", max_students), ("max_runs", max_runs)):
         lo, hi = LIMITS[field]
         if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
             raise ClassError("class.err.limit", field=field, lo=lo, hi=hi)
     key = secrets.token_urlsafe(24)
-    with store._tx() as conn:
+    with store.tx() as conn:
         for _ in range(20):  # 31^6 codes: a clash is rare; try another
             code = new_code()
             if conn.execute(select(S.classes.c.id).where(S.classes.c.code == code)).first() is None:
@@ -145,7 +116,7 @@ def create_class(store: Store, name: str, max_students: int = 40, max_runs: int 
 
 def get_class(store: Store, class_id: str) -> ClassRow | None:
     """The class with this id, or None."""
-    with store._tx() as conn:
+    with store.tx() as conn:
         row = conn.execute(select(S.classes).where(S.classes.c.id == class_id)).mappings().first()
     return _row(row) if row else None
 
@@ -155,7 +126,7 @@ def find_code(store: Store, code: str) -> ClassRow:
     code = normalise_code(code)
     if len(code) != CODE_LEN or any(c not in CODE_ALPHABET for c in code):
         raise ClassError("class.err.code")
-    with store._tx() as conn:
+    with store.tx() as conn:
         row = conn.execute(select(S.classes).where(S.classes.c.code == code)).mappings().first()
     if row is None:
         raise ClassError("class.err.code")
@@ -168,7 +139,7 @@ def join(store: Store, code: str, owner: str, nickname: str) -> Membership:
     """Join a class by code (again: a new nickname); ClassError if wrong, closed, full or the nickname is bad."""
     nick = clean_nickname(nickname)
     klass = find_code(store, code)
-    with store._tx() as conn:
+    with store.tx() as conn:
         members = conn.execute(select(S.members.c.owner, S.members.c.nickname).where(
             S.members.c.class_id == klass.id)).all()
         mine = any(m.owner == owner for m in members)
@@ -187,7 +158,7 @@ def join(store: Store, code: str, owner: str, nickname: str) -> Membership:
 
 def leave(store: Store, owner: str, class_id: str) -> None:
     """The student leaves the class (their runs keep it)."""
-    with store._tx() as conn:
+    with store.tx() as conn:
         conn.execute(S.members.delete().where(S.members.c.class_id == class_id, S.members.c.owner == owner))
 
 
@@ -197,7 +168,7 @@ def membership(store: Store, owner: str | None) -> Membership | None:
         return None
     query = (select(S.classes, S.members.c.nickname).join(S.members, S.members.c.class_id == S.classes.c.id)
              .where(S.members.c.owner == owner).order_by(S.members.c.joined.desc()).limit(1))
-    with store._tx() as conn:
+    with store.tx() as conn:
         row = conn.execute(query).mappings().first()
     if row is None:
         return None
@@ -208,7 +179,7 @@ def membership(store: Store, owner: str | None) -> Membership | None:
 
 def can_start(store: Store, class_id: str, owner: str) -> tuple[bool, str | None]:
     """(True, None) if this student may start another run in the class, else (False, i18n key)."""
-    with store._tx() as conn:
+    with store.tx() as conn:
         closed = conn.execute(select(S.classes.c.closed, S.classes.c.max_runs).where(
             S.classes.c.id == class_id)).first()
         if closed is None:
@@ -226,7 +197,7 @@ def board_for(store: Store, teacher_key: str) -> ClassRow:
     if not 16 <= len(key) <= 64:
         raise ClassError("class.err.key")
     digest = hash_key(key)
-    with store._tx() as conn:
+    with store.tx() as conn:
         row = conn.execute(select(S.classes).where(S.classes.c.teacher_hash == digest)).mappings().first()
     if row is None or not hmac.compare_digest(row["teacher_hash"], digest):
         raise ClassError("class.err.key")
@@ -235,7 +206,7 @@ def board_for(store: Store, teacher_key: str) -> ClassRow:
 
 def _check_key(store: Store, class_id: str, teacher_key: str) -> None:
     """ClassError unless teacher_key is this class's key."""
-    with store._tx() as conn:
+    with store.tx() as conn:
         stored = conn.execute(select(S.classes.c.teacher_hash).where(S.classes.c.id == class_id)).scalar()
     if stored is None or not hmac.compare_digest(stored, hash_key(str(teacher_key or ""))):
         raise ClassError("class.err.key")
@@ -244,7 +215,7 @@ def _check_key(store: Store, class_id: str, teacher_key: str) -> None:
 def send_challenge(store: Store, class_id: str, teacher_key: str, config: RunConfig | None) -> None:
     """Set (or with None clear) the config every student of the class is asked to train."""
     _check_key(store, class_id, teacher_key)
-    with store._tx() as conn:
+    with store.tx() as conn:
         conn.execute(update(S.classes).where(S.classes.c.id == class_id).values(
             challenge=config.to_json() if config is not None else None))
 
@@ -252,7 +223,7 @@ def send_challenge(store: Store, class_id: str, teacher_key: str, config: RunCon
 def stop_all(store: Store, class_id: str, teacher_key: str) -> int:
     """Ask every queued or training run of the class to stop; how many were asked."""
     _check_key(store, class_id, teacher_key)
-    with store._tx() as conn:
+    with store.tx() as conn:
         ids = conn.execute(select(S.runs.c.id).where(S.runs.c.class_id == class_id,
                                                      S.runs.c.status.in_(ACTIVE))).scalars().all()
     return sum(store.request_stop(run_id) for run_id in ids)
@@ -261,17 +232,9 @@ def stop_all(store: Store, class_id: str, teacher_key: str) -> int:
 def close_class(store: Store, class_id: str, teacher_key: str) -> None:
     """Close the class: no one joins or starts a run any more; its runs and board stay."""
     _check_key(store, class_id, teacher_key)
-    with store._tx() as conn:
+    with store.tx() as conn:
         conn.execute(update(S.classes).where(S.classes.c.id == class_id, S.classes.c.closed.is_(None)).values(
             closed=time.time()))
-
-
-def challenge_text(config: RunConfig, lang: str = "en") -> str:
-    """A challenge in a few words, e.g. 'sigmoid, depth 6, SGD 0.1'."""
-    from lab.engine.optim import OPTIMIZERS
-
-    return t("class.challenge_short", lang, activation=config.activation, depth=config.depth,
-             optimizer=OPTIMIZERS[config.optimizer].cls_name, lr=f"{config.effective_lr:g}")
 
 
 def challenge_banner_data(store: Store, owner: str | None, lang: str = "en") -> tuple[Membership, str] | None:
@@ -282,29 +245,13 @@ def challenge_banner_data(store: Store, owner: str | None, lang: str = "en") -> 
     return member, t("class.challenge_banner", lang, challenge=challenge_text(member.challenge, lang))
 
 
-def join_link(base: str, code: str, lang: str | None = None) -> str:
-    """The link students open (and the QR code holds): <base>/classroom?join=CODE."""
-    return f"{base.rstrip('/')}/classroom?join={code}" + (f"&lang={lang}" if lang else "")
-
-
-def teacher_link(base: str, key: str, lang: str | None = None) -> str:
-    """The teacher's secret board link: <base>/classroom?teacher=KEY."""
-    return f"{base.rstrip('/')}/classroom?teacher={key}" + (f"&lang={lang}" if lang else "")
-
-
-def base_url(page_url: str | None) -> str:
-    """scheme://host[:port] of the page's URL (Streamlit's st.context.url); '' if unknown."""
-    match = re.match(r"^(https?://[^/?#]+)", page_url or "")
-    return match.group(1) if match else ""
-
-
 def start_args(store: Store, owner: str | None, count: int = 1) -> dict:
     """Store.create_run's class_id and nickname for this student's next `count` runs ({} outside an open
     class); ClassError('class.err.run_limit') when they would pass the class's runs per student."""
     member = membership(store, owner)
     if member is None or not member.open:
         return {}
-    with store._tx() as conn:
+    with store.tx() as conn:
         used = conn.execute(select(func.count()).where(S.runs.c.class_id == member.class_id,
                                                        S.runs.c.owner == owner)).scalar_one()
     if used + count > member.max_runs:

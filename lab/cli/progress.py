@@ -24,7 +24,7 @@ class ProgressPrinter:
         """Update on each event."""
         if isinstance(event, RunStarted):
             self.total, self.started = event.total_steps, time.perf_counter()
-            self.epochs = event.config["epochs"]
+            self.epochs = event.total_steps // max(1, event.steps_per_epoch)  # not its config: a dict (JSON form)
             if event.device_note:
                 print(event.device_note, file=self.stream)
         elif isinstance(event, StepsLogged):

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from lab.engine.config import RunConfig
 from lab.engine.events import RunEnded
-from lab.runs.schema import _safe_url
-from lab.runs.store import Store, StoredRun, StoreError, open_store
+from lab.runs.schema import safe_url
+from lab.runs.store import Store, StoreError, open_store
+from lab.runs.stored import StoredRun
 
 FOLLOW_S = 0.1  # the terminal reads new events this often
 
@@ -52,7 +53,7 @@ def run_runs(args: argparse.Namespace) -> int:
         if getattr(args, "runs_command", None) == "show":
             run = store.get_run(args.id)
             if run is None:
-                print(f"error: no run with id {args.id!r} in {_safe_url(store.url)}", file=sys.stderr)
+                print(f"error: no run with id {args.id!r} in {safe_url(store.url)}", file=sys.stderr)
                 return 2
             if args.json:
                 print(json.dumps(run_json(store, run), indent=1))
@@ -70,7 +71,7 @@ def run_runs(args: argparse.Namespace) -> int:
             acc = f"{run.test_acc:.2%}" if run.test_acc is not None else "-"
             print(f"{run.id}  {run.status:<11} {acc:>7}  {run.node or '-':<30} {run.label}")
         if not runs:
-            print(f"no runs in {_safe_url(store.url)}")
+            print(f"no runs in {safe_url(store.url)}")
     return 0
 
 
@@ -108,7 +109,7 @@ def train_stored(config: RunConfig, args: argparse.Namespace, printer) -> tuple[
 
         ray_executor = RayExecutor(store, args.ray, resubmit=False)
     run = store.create_run(config, owner="cli", executor="ray" if ray_executor else "cli")
-    print(f"run {run.id} in {_safe_url(store.url)}", file=sys.stderr)
+    print(f"run {run.id} in {safe_url(store.url)}", file=sys.stderr)
     try:
         if ray_executor is None:
             done = threading.Event()

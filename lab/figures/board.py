@@ -85,7 +85,7 @@ def accuracy_grid(board: Board) -> tuple[list[str], list[int], list[list[float |
     """(activations, depths, mean test accuracy [activation][depth] or None, run counts) of scored runs."""
     cells: dict[tuple[str, int], list[float]] = defaultdict(list)
     for run in board.runs:
-        if run.test_acc is not None and math.isfinite(run.test_acc):
+        if run.scored:
             cells[(run.config.activation, run.config.depth)].append(run.test_acc)
     acts = sorted({a for a, _ in cells})
     depths = sorted({d for _, d in cells})
@@ -118,7 +118,7 @@ def optimizer_bars(board: Board, lang: str = "en") -> go.Figure:
     """Mean final test accuracy by optimizer (bars, best first)."""
     by: dict[str, list[float]] = defaultdict(list)
     for run in board.runs:
-        if run.test_acc is not None and math.isfinite(run.test_acc):
+        if run.scored:
             by[run.config.optimizer].append(run.test_acc)
     layout = _layout("board-optimizers", t("class.chart.optimizers", lang), t("class.chart.optimizer", lang),
                      t("class.chart.test_acc", lang), height=420)

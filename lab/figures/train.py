@@ -9,21 +9,10 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
 from lab.engine.events import RunRecord, finite
+from lab.figures.layout import figure, fit_legend, note
 from lab.i18n import t
 
-HEIGHT = 340  # readable on a projector, two charts side by side
-FONT_SIZE = 15
-TICK_SIZE = 14  # Streamlit's chart theme sets ~11 px ticks: too small across a classroom
-TITLE_SIZE = 17
 MAX_POINTS = 1500  # per line: more points than pixels only slow the live redraw
-# The legend sits under the x-axis title, in the bottom margin, never above the plot where the title
-# is: at any number of layers or runs it can only grow downward, and the figure grows with it.
-LEGEND_ROW_PX = 26  # height of one row of legend entries at FONT_SIZE
-AXIS_BOTTOM_PX = 62  # tick labels and the x-axis title under the plot
-NARROWEST_PX = 270  # the narrowest chart the page draws (two side by side at 1024 px, sidebar open)
-CHAR_PX = 8.5  # mean width of a legend character at FONT_SIZE (Hangul is wider: counted twice)
-TITLE_CHARS = 28  # a title line at most this wide (in latin characters) fits NARROWEST_PX
-TITLE_LINE_PX = 22
 
 
 def _c(key: str, lang: str) -> str:
@@ -61,87 +50,6 @@ def _thin(items: Sequence) -> list:
     return kept
 
 
-def text_width(text: str) -> int:
-    """Width of a text in latin characters: Hangul and CJK count twice."""
-    return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
-
-
-def wrap_title(title: str, width: int = TITLE_CHARS) -> str:
-    """The title broken into lines (<br>) at spaces so each fits a narrow chart."""
-    lines: list[str] = []
-    for word in title.split(" "):
-        if lines and text_width(lines[-1] + " " + word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
-
-
-def legend_rows(names: Sequence[str], width_px: float = NARROWEST_PX - 80) -> int:
-    """Rows a horizontal legend of these entries needs in a plot width_px wide (0 for none)."""
-    # Plotly wraps a horizontal legend at the plot area's width (the chart less its side margins),
-    # measured: 7 layer entries take 4 rows of 2 in a 274 px chart.
-    rows, used = 0, width_px
-    for name in names:
-        entry = 48 + CHAR_PX * text_width(name)  # the line sample, the gap, the text
-        if used + entry > width_px:
-            rows, used = rows + 1, 0.0
-        used += entry
-    return rows
-
-
-def log_axis() -> dict:
-    """A log axis labelled at powers of ten only: no crowded 8 px minor digits, no "10µ"."""
-    return dict(type="log", dtick=1, exponentformat="power", minor=dict(showgrid=False, ticks=""))
-
-
-def _figure(meta: str, title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
-    """An empty figure with the app's look; meta names it for tests and the browser."""
-    # The title starts at the chart's left edge, in the top margin (wrapped for narrow columns);
-    # the legend lives in the bottom margin: the two can never meet.
-    title = wrap_title(title)
-    top = 44 + (TITLE_LINE_PX + 4) * title.count("<br>")
-    # Anchored at its bottom, just above the plot area. Plotly anchors a title of several lines by its
-    # first line (measured: a top-anchored second line pushed the first out of the chart, a bottom-
-    # anchored one ran into the plot), so the pad lifts it by the lines that follow.
-    lift = 8 + (TITLE_LINE_PX + 2) * title.count("<br>")
-    layout = dict(meta=meta, title=dict(text=title, x=0, xref="container", xanchor="left", yref="paper",
-                                        y=1, yanchor="bottom", pad=dict(b=lift, l=8),
-                                        font=dict(size=TITLE_SIZE)),
-                  height=HEIGHT + top - 44, font=dict(size=FONT_SIZE),
-                  margin=dict(l=60, r=20, t=top, b=AXIS_BOTTOM_PX),
-                  legend=dict(orientation="h", xref="container", x=0, xanchor="left", yref="container",
-                              y=0, yanchor="bottom", font=dict(size=FONT_SIZE)),
-                  uirevision=meta,  # keep the user's zoom across live redraws
-                  xaxis=dict(title=dict(text=x_title, standoff=6, font=dict(size=FONT_SIZE)),
-                             tickfont=dict(size=TICK_SIZE)),
-                  yaxis=dict(title=dict(text=y_title, font=dict(size=FONT_SIZE)),
-                             tickfont=dict(size=TICK_SIZE), **(log_axis() if log_y else dict(type="linear"))))
-    # Built from a plain layout without Plotly's validation, and with no template: these charts
-    # use Streamlit's theme, which replaces it in the browser. Validating the layout and copying
-    # plotly_white into each figure was most of a live redraw's server time (six charts, to_dict
-    # included, measured side by side: 96 -> 15 ms).
-    return go.Figure(layout=layout, _validate=False)
-
-
-def fit_legend(fig: go.Figure) -> go.Figure:
-    """Make room under the plot for the legend's rows, so it never covers the plot or the title."""
-    names = [tr.name for tr in fig.data if tr.name and tr.showlegend is not False
-             and tr.type not in ("heatmap",)]
-    rows = legend_rows(names)
-    extra = rows * LEGEND_ROW_PX
-    fig.layout.height = HEIGHT + fig.layout.margin.t - 44 + extra
-    fig.layout.margin.b = AXIS_BOTTOM_PX + extra + (6 if rows else 0)
-    return fig
-
-
-def _note(fig: go.Figure, text: str) -> go.Figure:
-    """Write a centred note on an empty chart."""
-    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                       font=dict(size=FONT_SIZE + 2, color="#777"))
-    return fig
-
-
 def layer_colors(n: int) -> list[str]:
     """One colour per layer, dark at the input and bright at the output."""
     return sample_colorscale("Plasma", [i / max(1, n - 1) * 0.85 for i in range(n)])
@@ -149,9 +57,9 @@ def layer_colors(n: int) -> list[str]:
 
 def loss_step_figure(record: RunRecord, lang: str = "en") -> go.Figure:
     """Training loss at every logged step: raw (faint) and smoothed (bold)."""
-    fig = _figure("loss-step", _c("loss_step", lang), _c("step", lang), _c("loss", lang))
+    fig = figure("loss-step", _c("loss_step", lang), _c("step", lang), _c("loss", lang))
     if not record.steps:
-        return _note(fig, _c("waiting", lang))
+        return note(fig, _c("waiting", lang))
     losses = [finite(s["loss"]) for s in record.steps]
     points = _thin(list(zip([s["step"] for s in record.steps], losses, smooth(losses), strict=True)))
     steps, raw, smoothed = (list(column) for column in zip(*points, strict=True))
@@ -164,9 +72,9 @@ def loss_step_figure(record: RunRecord, lang: str = "en") -> go.Figure:
 
 def _epoch_figure(record: RunRecord, meta: str, title_key: str, y_key: str, series, lang: str) -> go.Figure:
     """One line per (name, colour, value of an epoch's summary) against the finished epochs."""
-    fig = _figure(meta, _c(title_key, lang), _c("epoch", lang), _c(y_key, lang))
+    fig = figure(meta, _c(title_key, lang), _c("epoch", lang), _c(y_key, lang))
     if not record.epochs:
-        return _note(fig, _c("waiting_epoch", lang))
+        return note(fig, _c("waiting_epoch", lang))
     epochs = [e["epoch"] for e in record.epochs]
     for name, color, value in series:
         fig.add_scatter(x=epochs, y=[value(e) for e in record.epochs], mode="lines+markers",
@@ -190,10 +98,10 @@ def accuracy_figure(record: RunRecord, lang: str = "en") -> go.Figure:
 
 def grad_norm_figure(record: RunRecord, lang: str = "en") -> go.Figure:
     """Each layer's weight-gradient norm per logged step, on a log scale."""
-    fig = _figure("grad-lines", _c("grad_lines", lang), _c("step", lang),
+    fig = figure("grad-lines", _c("grad_lines", lang), _c("step", lang),
                   _c("grad_norm", lang), log_y=True)
     if not record.steps:
-        return _note(fig, _c("waiting", lang))
+        return note(fig, _c("waiting", lang))
     logged = _thin(record.steps)
     steps = [s["step"] for s in logged]
     for i, (name, color) in enumerate(zip(record.layers, layer_colors(len(record.layers)), strict=True)):
@@ -204,9 +112,9 @@ def grad_norm_figure(record: RunRecord, lang: str = "en") -> go.Figure:
 
 def grad_heatmap(record: RunRecord, lang: str = "en") -> go.Figure:
     """Layer x step heatmap of log10 gradient norms: a vanishing gradient is a dark band at the input."""
-    fig = _figure("grad-heatmap", _c("grad_heatmap", lang), _c("step", lang), _c("layer", lang))
+    fig = figure("grad-heatmap", _c("grad_heatmap", lang), _c("step", lang), _c("layer", lang))
     if not record.steps:
-        return _note(fig, _c("waiting", lang))
+        return note(fig, _c("waiting", lang))
     logged = _thin(record.steps)
     steps = [s["step"] for s in logged]
     # z: (layers, logged steps), output layer on top so the input sits at the bottom of the chart
@@ -220,11 +128,11 @@ def grad_heatmap(record: RunRecord, lang: str = "en") -> go.Figure:
 
 def saturation_figure(record: RunRecord, lang: str = "en") -> go.Figure:
     """Per hidden layer: % of saturated unit-samples (solid) and % of dead units (dashed)."""
-    fig = _figure("saturation", _c("saturation", lang), _c("step", lang), _c("percent", lang))
+    fig = figure("saturation", _c("saturation", lang), _c("step", lang), _c("percent", lang))
     if not record.hidden_layers:
-        return _note(fig, _c("no_hidden", lang))
+        return note(fig, _c("no_hidden", lang))
     if not record.activations:
-        return _note(fig, _c("waiting", lang))
+        return note(fig, _c("waiting", lang))
     steps = [a["step"] for a in record.activations]
     colors = layer_colors(len(record.layers))
     # One legend entry per layer (its solid line; the title says what solid and dashed mean): with
@@ -296,29 +204,29 @@ def _run_color(i: int) -> str:
 
 def compare_loss_figure(runs: Runs, lang: str = "en") -> go.Figure:
     """Smoothed training loss of several runs against the step."""
-    fig = _figure("compare-loss", _c("compare_loss", lang), _c("step", lang), _c("loss", lang))
+    fig = figure("compare-loss", _c("compare_loss", lang), _c("step", lang), _c("loss", lang))
     for i, (label, record) in enumerate(runs):
         smoothed = smooth([s["loss"] for s in record.steps])
         points = _thin(list(zip([s["step"] for s in record.steps], smoothed, strict=True)))
         fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines", name=label,
                         line=dict(width=3, color=_run_color(i)))
-    return fit_legend(fig) if runs else _note(fig, _c("pick_runs", lang))
+    return fit_legend(fig) if runs else note(fig, _c("pick_runs", lang))
 
 
 def compare_accuracy_figure(runs: Runs, lang: str = "en") -> go.Figure:
     """Test accuracy per epoch of several runs."""
-    fig = _figure("compare-accuracy", _c("compare_accuracy", lang), _c("epoch", lang),
+    fig = figure("compare-accuracy", _c("compare_accuracy", lang), _c("epoch", lang),
                   _c("accuracy_pct", lang))
     for i, (label, record) in enumerate(runs):
         fig.add_scatter(x=[e["epoch"] for e in record.epochs], y=[100 * e["test_acc"] for e in record.epochs],
                         mode="lines+markers", name=label, line=dict(width=3, color=_run_color(i)))
     fig.update_xaxes(dtick=1)
-    return fit_legend(fig) if runs else _note(fig, _c("pick_runs", lang))
+    return fit_legend(fig) if runs else note(fig, _c("pick_runs", lang))
 
 
 def compare_grad_figure(runs: Runs, lang: str = "en") -> go.Figure:
     """Each run's gradient norm by layer at its last logged step (input on the left), log scale."""
-    fig = _figure("compare-grad", _c("compare_grad", lang), _c("layer", lang),
+    fig = figure("compare-grad", _c("compare_grad", lang), _c("layer", lang),
                   _c("grad_norm", lang), log_y=True)
     for i, (label, record) in enumerate(runs):
         if record.steps:
@@ -326,4 +234,4 @@ def compare_grad_figure(runs: Runs, lang: str = "en") -> go.Figure:
                             mode="lines+markers", name=label, line=dict(width=3, color=_run_color(i)),
                             marker=dict(size=10))
     fig.update_xaxes(type="category")
-    return fit_legend(fig) if runs else _note(fig, _c("pick_runs", lang))
+    return fit_legend(fig) if runs else note(fig, _c("pick_runs", lang))

@@ -44,18 +44,15 @@ NODES: tuple[Node, ...] = (
 POSITIONS = {"gd": (500, 60), "sgd": (500, 215), "momentum": (270, 385), "adagrad": (730, 385),
              "nag": (140, 550), "rmsprop": (560, 550), "adadelta": (860, 550), "adam": (400, 715),
              "nadam": (150, 865)}
-# The rest of torch.optim, listed with the tree node each one comes from.
-EXTRA_NODES: tuple[Node, ...] = (
-    Node("asgd", "ASGD", "ASGD", PLAIN),
-    Node("rprop", "Rprop", "Rprop", PLAIN),
-    Node("lbfgs", "L-BFGS", "LBFGS", PLAIN),
-    Node("adamw", "AdamW", "AdamW", BOTH),
-    Node("adamax", "Adamax", "Adamax", BOTH),
-    Node("radam", "RAdam", "RAdam", BOTH),
-    Node("sparseadam", "SparseAdam", "SparseAdam", BOTH),
+# The rest of torch.optim: (key, title, its torch.optim class, branch colour, the tree node it comes from).
+_EXTRAS = (
+    ("asgd", "ASGD", "ASGD", PLAIN, "sgd"), ("rprop", "Rprop", "Rprop", PLAIN, "gd"),
+    ("lbfgs", "L-BFGS", "LBFGS", PLAIN, "gd"), ("adamw", "AdamW", "AdamW", BOTH, "adam"),
+    ("adamax", "Adamax", "Adamax", BOTH, "adam"), ("radam", "RAdam", "RAdam", BOTH, "adam"),
+    ("sparseadam", "SparseAdam", "SparseAdam", BOTH, "adam"),
 )
-EXTRA_PARENTS = {"asgd": "sgd", "rprop": "gd", "lbfgs": "gd", "adamw": "adam", "adamax": "adam",
-                 "radam": "adam", "sparseadam": "adam"}
+EXTRA_NODES: tuple[Node, ...] = tuple(Node(*row[:4]) for row in _EXTRAS)
+EXTRA_PARENTS = {row[0]: row[4] for row in _EXTRAS}
 EDGES: tuple[tuple[str, str, str, str], ...] = (  # (parent, child, branch colour, label key or "")
     ("gd", "sgd", PLAIN, "batch"),
     ("sgd", "momentum", DIRECTION, "direction"), ("momentum", "nag", DIRECTION, ""),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from lab.runs.store import StoredRun
+from lab.runs.stored import StoredRun
 
 
 @dataclass

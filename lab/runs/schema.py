@@ -149,7 +149,7 @@ def explain(exc: BaseException, url: str) -> str:
     """A sentence for people about a database error (never a traceback)."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
     low = text.lower()
-    where = _safe_url(url)
+    where = safe_url(url)
     if "not a database" in low or "malformed" in low:
         return (f"The run store {where} is not a readable SQLite database (corrupt or another kind of "
                 "file). Move it aside and ReLU Lab starts a new one; nothing was changed in it.")
@@ -166,7 +166,7 @@ def explain(exc: BaseException, url: str) -> str:
     return f"The run store {where} failed: {text}"
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -183,18 +183,18 @@ def ensure_schema(engine: Engine, url: str) -> None:
             if meta.name in names:
                 rows = dict(conn.execute(select(meta.c.key, meta.c.value)).all())
                 if rows.get("app") != APP:
-                    raise StoreError(f"The database {_safe_url(url)} holds a table {meta.name} that ReLU Lab "
+                    raise StoreError(f"The database {safe_url(url)} holds a table {meta.name} that ReLU Lab "
                                      "did not write; it was left untouched. Point RELULAB_DB elsewhere.")
                 version = int(rows.get("schema_version", "0"))
                 if version > SCHEMA_VERSION:
-                    raise StoreError(f"The run store {_safe_url(url)} was written by a newer ReLU Lab (schema "
+                    raise StoreError(f"The run store {safe_url(url)} was written by a newer ReLU Lab (schema "
                                      f"{version}, this one knows {SCHEMA_VERSION}); it was left untouched. "
                                      "Update ReLU Lab or point RELULAB_DB elsewhere.")
                 metadata.create_all(conn)  # tables added since (none yet); existing ones are kept
                 return
             ours = {t.name for t in metadata.sorted_tables}
             if names - ours:
-                raise StoreError(f"The database {_safe_url(url)} already holds other tables "
+                raise StoreError(f"The database {safe_url(url)} already holds other tables "
                                  f"({', '.join(sorted(names - ours)[:5])}) and no ReLU Lab store; it was left "
                                  "untouched. Give ReLU Lab its own database or file.")
             metadata.create_all(conn)

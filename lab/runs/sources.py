@@ -10,7 +10,8 @@ from collections.abc import Callable
 import torch
 
 from lab.engine.config import RunConfig
-from lab.runs.store import Store, StoredRun
+from lab.runs.store import Store
+from lab.runs.stored import StoredRun
 
 USABLE = ("finished", "stopped", "interrupted", "queued", "running")  # diverged/failed weights are no use
 

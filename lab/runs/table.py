@@ -8,7 +8,8 @@ import json
 from typing import Any
 
 from lab.engine.events import RunEnded, finite
-from lab.runs.store import Store, StoredRun
+from lab.runs.store import Store
+from lab.runs.stored import StoredRun
 
 MAX_HISTORY = 30  # the Train page shows this browser's newest runs; older ones stay in the store
 

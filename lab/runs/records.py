@@ -1,0 +1,52 @@
+"""Events as rows of the events table, and RecordCache: the one fold of a run's stored events into its RunRecord.
+
+RunRecord.add (lab.engine.events) says what an event does to a record; RecordCache applies it to
+what the store holds, folding only the events newer than those already folded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import asdict
+
+from lab.engine.events import ActivationsProbed, EpochEnded, Event, RunEnded, RunRecord, RunStarted, StepsLogged
+
+EVENT_KINDS = {cls.__name__: cls for cls in (RunStarted, StepsLogged, EpochEnded, ActivationsProbed, RunEnded)}
+
+
+def event_to_row(event: Event) -> tuple[str, str]:
+    """(kind, payload JSON) of an event."""
+    return type(event).__name__, json.dumps(asdict(event), separators=(",", ":"))
+
+
+def event_from_row(kind: str, payload: str) -> Event:
+    """The event a (kind, payload) row holds."""
+    return EVENT_KINDS[kind](**json.loads(payload))
+
+
+class RecordCache:
+    """Runs' records folded from their stored events; each call folds only what is new."""
+
+    def __init__(self, read: Callable[[str, int], list[tuple[int, Event]]], limit: int = 256):
+        self.read, self.limit = read, limit  # read(run_id, after): the (seq, event) pairs with seq > after
+        self._records: dict[str, tuple[RunRecord, int]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, run_id: str) -> RunRecord:
+        """The run's record with every stored event folded in (the one fold of stored events)."""
+        with self._lock:
+            record, seen = self._records.pop(run_id, (RunRecord(), 0))
+            for seq, event in self.read(run_id, seen):
+                record.add(event)
+                seen = seq
+            self._records[run_id] = (record, seen)  # re-inserted: the dict's order is recency
+            while len(self._records) > self.limit:
+                self._records.pop(next(iter(self._records)))
+            return record
+
+    def forget(self, run_id: str) -> None:
+        """Drop a deleted run's record."""
+        with self._lock:
+            self._records.pop(run_id, None)
