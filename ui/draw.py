@@ -14,28 +14,16 @@ from lab.draw.uploads import MAX_BYTES, UploadError, decode_upload
 from lab.i18n import t
 from lab.runs.labels import TrainedModel, model_choices, relabel
 from lab.runs.sources import ModelSource, browser_models, run_model
-from lab.runs.store import new_token, open_store
+from lab.runs.store import open_store
+from ui.session import AppKeys
 
 DEFAULT = "__default__"  # picker key of the shipped model; trained models are keyed by their label
 FILE = "__file__"  # picker key of a model file the user uploaded
 LIVE_REFRESH_S = 2.0  # how often a still-training model's prediction is refreshed
 
 
-class DrawPage:
+class DrawPage(AppKeys):
     """The page's st.session_state: lang, owner, store_error, draw_file_model and draw_canvas_n."""
-
-    def __init__(self) -> None:
-        self.lang = st.session_state.get("lang", "en")
-
-    @property
-    def store_error(self) -> str | None:
-        """Why app.py could not open the run store, or None."""
-        return st.session_state.get("store_error")
-
-    @property
-    def owner(self) -> str:
-        """This browser's owner token (app.py sets it; a page run alone, as in tests, makes one)."""
-        return st.session_state.setdefault("owner", new_token())
 
     def file_loaded(self, file_id: str) -> bool:
         """Whether the model of the uploaded file with this id is loaded already."""

@@ -8,37 +8,17 @@ import streamlit as st
 
 from lab.engine.config import RunConfig
 from lab.figures import train as charts
-from lab.runs.store import new_token
+from ui.session import AppKeys
 
 W = "train_w_"  # prefix of the page's widget keys; tests and the browser read them by these names
 
 
-class TrainState:
+class TrainState(AppKeys):
     """Typed properties over st.session_state: what app.py puts there for the page, then the page's own keys."""
 
     def __init__(self) -> None:
         """Over this session's st.session_state (a proxy: it is right in callbacks and fragments too)."""
         self._s = st.session_state
-
-    @property
-    def lang(self) -> str:
-        """The page's language (app.py sets it)."""
-        return self._s.get("lang", "en")
-
-    @property
-    def present(self) -> bool:
-        """Presentation mode (app.py sets it): the lesson's two charts first."""
-        return self._s.get("present", False)
-
-    @property
-    def store_error(self) -> str | None:
-        """Why the run store could not open (app.py sets it), or None."""
-        return self._s.get("store_error")
-
-    @property
-    def owner(self) -> str:
-        """This browser's token (app.py sets it; a page run alone makes one)."""
-        return self._s.setdefault("owner", new_token())
 
     @property
     def config(self) -> RunConfig | None:
