@@ -1,6 +1,6 @@
 """One catalogue of every user-visible string, in English and Korean.
 
-Each module here (common, train, draw, lessons) holds two dicts, EN and KO, with the same
+Each module here (common, train, draw, lessons, optimizers, ...) holds two dicts, EN and KO, with the same
 keys; tests/test_i18n.py fails when a key is missing from either.
 
 May import: nothing else in lab. Checked by tests/test_layering.py.
@@ -8,11 +8,11 @@ May import: nothing else in lab. Checked by tests/test_layering.py.
 
 from __future__ import annotations
 
-from lab.i18n import classes, classroom, common, draw, lessons, runs, train
+from lab.i18n import classes, classroom, common, draw, lessons, optimizers, runs, train
 
 LANGS = ("en", "ko")
 LANG_NAMES = {"en": "English", "ko": "한국어"}
-_MODULES = (common, train, draw, lessons, classroom, runs, classes)
+_MODULES = (common, train, draw, lessons, optimizers, classroom, runs, classes)
 CATALOGUES: dict[str, dict[str, str]] = {
     lang: {k: v for m in _MODULES for k, v in getattr(m, lang.upper()).items()} for lang in LANGS
 }
