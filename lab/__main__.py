@@ -91,7 +91,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     try:
         config = base.replace(**changes)
         if raw_opt:
-            from lab.engine.optim import parse_opt_params
+            from lab.engine.optim_table import parse_opt_params
 
             good, bad = parse_opt_params(config.optimizer, raw_opt)
             if bad:

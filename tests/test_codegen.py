@@ -12,7 +12,7 @@ import pytest
 
 from lab.engine.config import ACTIVATION_NAMES, INIT_NAMES, OPTIMIZER_NAMES, PRESETS, RunConfig
 from lab.engine.data import BUNDLED_DIR, SHA256_GZ
-from lab.engine.optim import OPTIMIZERS
+from lab.engine.optim_table import OPTIMIZERS
 from lab.engine.train import Trainer
 from lab.lessons.codegen import pytorch_script
 

@@ -103,3 +103,18 @@ def test_the_checker_finds_a_violation_a_cycle_and_streamlit(tmp_path):
     assert "lab.runs.store imports streamlit" in found
     assert "import cycle: lab.engine.a -> lab.runs.store -> lab.engine.a" in found
     assert not any("lab.runs.b" in line for line in found)  # runs may import the engine
+
+
+def test_what_app_py_imports_leaves_torch_out():
+    # The home page is the first visit of a class: the server stays ~80 MB until a page that trains
+    # or predicts is opened (issue 14: start.sh's idle memory). A RunConfig validated on the way in
+    # (the store, the presets) once pulled torch in through the optimizer table.
+    import subprocess
+    import sys
+
+    app = ast.parse((LAB.parent / "app.py").read_text(encoding="utf-8"))
+    mods = sorted({n.module for n in ast.walk(app) if isinstance(n, ast.ImportFrom) and n.module.startswith("lab")})
+    assert "lab.runs.store" in mods
+    code = f"import sys; import {', '.join(mods)}; print(sorted(m for m in ('torch', 'ray') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=LAB.parent, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from lab.engine.config import ConfigError, RunConfig
-from lab.engine.optim import OPTIMIZERS, make_optimizer, optimizer_kwargs, parse_opt_params
+from lab.engine.optim import make_optimizer
+from lab.engine.optim_table import OPTIMIZERS, optimizer_kwargs, parse_opt_params
 from lab.engine.train import train
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab.engine.optim import OPTIMIZERS
+from lab.engine.optim_table import OPTIMIZERS
 from lab.figures.diagram import backprop_svg
 from lab.figures.race import MAX_FRAMES, frame_steps, loss_figure, race_figure, surface_image
 from lab.lessons.family_tree import (

@@ -7,7 +7,7 @@ import streamlit as st
 from lab.classroom import board as B
 from lab.classroom import classes as C
 from lab.engine.config import CHOICES, PRESETS
-from lab.engine.optim import OPTIMIZERS
+from lab.engine.optim_table import OPTIMIZERS
 from lab.figures import board as F
 from lab.i18n import t
 from lab.runs.store import Store

@@ -10,7 +10,7 @@ import torch
 
 from lab.classroom import classes
 from lab.engine.config import CHOICES, RunConfig
-from lab.engine.optim import OPTIMIZERS
+from lab.engine.optim_table import OPTIMIZERS
 from lab.i18n import t
 from lab.runs import table as runtable
 from lab.runs.execute import Executor
@@ -213,8 +213,8 @@ def start(page: Page, configs: list[RunConfig], group: str | None) -> None:
     except classes.ClassError as exc:
         st.warning(exc.message(lang))
         return
-    for config in configs[:max(0, room)]:
-        page.executor.submit(store.create_run(config, owner, group, **in_class).id)
+    for config in configs[:max(0, room)]:  # recorded with its executor: a restarted Ray server resubmits its own
+        page.executor.submit(store.create_run(config, owner, group, executor=page.executor.name, **in_class).id)
 
 
 def stop_all(page: Page) -> None:

@@ -70,7 +70,7 @@ def clean_name(text: str) -> str:
 
 def challenge_text(config: RunConfig, lang: str = "en") -> str:
     """A challenge in a few words, e.g. 'sigmoid, depth 6, SGD 0.1'."""
-    from lab.engine.optim import OPTIMIZERS
+    from lab.engine.optim_table import OPTIMIZERS
 
     return t("class.challenge_short", lang, activation=config.activation, depth=config.depth,
              optimizer=OPTIMIZERS[config.optimizer].cls_name, lr=f"{config.effective_lr:g}")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.engine.errors import ConfigError
+from lab.engine.optim_table import OPTIMIZERS, parse_opt_params, validate_opt_params
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu")
 INIT_NAMES = ("default", "normal", "xavier", "kaiming")
@@ -48,7 +49,7 @@ class RunConfig:
     activation: str = "relu"
     leaky_slope: float = 0.01
     optimizer: str = "adam"
-    lr: float | None = None  # None: the optimizer's own sensible default (lab.engine.optim)
+    lr: float | None = None  # None: the optimizer's own sensible default (lab.engine.optim_table)
     opt_params: dict[str, Any] = field(default_factory=dict)  # overrides of its hyperparameters
     depth: int = 2  # hidden layers; 0 is softmax regression
     width: int = 256
@@ -80,15 +81,12 @@ class RunConfig:
                 raise ConfigError(f"{name}={value!r}: expected a whole number")
             if not (math.isfinite(value) and lo <= value <= hi):
                 raise ConfigError(f"{name}={value!r}: must be between {lo:g} and {hi:g}")
-        from lab.engine.optim import validate_opt_params  # late: optim imports torch
 
         validate_opt_params(self.optimizer, self.opt_params)
 
     @property
     def effective_lr(self) -> float:
         """The learning rate the run uses: the given one or the optimizer's default."""
-        from lab.engine.optim import OPTIMIZERS
-
         return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer].default_lr
 
     def replace(self, **changes: Any) -> RunConfig:
@@ -146,7 +144,6 @@ class RunConfig:
             notices.append(f"{_reason(exc)}; defaults used")
             config = cls()
         if opt_params:
-            from lab.engine.optim import parse_opt_params
 
             good, bad = parse_opt_params(config.optimizer, opt_params)
             notices += bad
@@ -198,7 +195,7 @@ PRESETS: dict[str, RunConfig] = {}
 
 
 def _register_presets() -> None:
-    """Fill PRESETS once lab.engine.optim can be imported."""
+    """Fill PRESETS (RunConfigs validate against the optimizer table)."""
     lesson = dict(optimizer="adam", lr=1e-3, init="normal", batch_size=100, epochs=15, seed=777)
     PRESETS["lesson-softmax"] = RunConfig(activation="relu", depth=0, width=256, **lesson)
     PRESETS["lesson-nn"] = RunConfig(activation="relu", depth=2, width=256, **lesson)

@@ -15,7 +15,8 @@ from lab.engine.config import RunConfig
 from lab.engine.data import Mnist, load_mnist, to_float
 from lab.engine.events import ActivationsProbed, EpochEnded, Event, RunEnded, RunRecord, RunStarted, StepsLogged
 from lab.engine.models import build_from_config, layer_names, plain_state_dict
-from lab.engine.optim import OPTIMIZERS, make_model_optimizer
+from lab.engine.optim import make_model_optimizer
+from lab.engine.optim_table import OPTIMIZERS
 from lab.engine.probes import activation_stats, grad_norms
 
 FLUSH_EVERY = 50  # steps between copies of the device-side loss buffer back to the host

@@ -13,7 +13,7 @@ import inspect
 import lab.engine.augment as augment_module
 from lab.engine.config import RunConfig
 from lab.engine.models import SparseInputLinear
-from lab.engine.optim import OPTIMIZERS, optimizer_kwargs
+from lab.engine.optim_table import OPTIMIZERS, optimizer_kwargs
 
 ACTIVATION_CODE = {"sigmoid": "torch.nn.Sigmoid()", "tanh": "torch.nn.Tanh()", "relu": "torch.nn.ReLU()",
                    "elu": "torch.nn.ELU()", "gelu": "torch.nn.GELU()", "silu": "torch.nn.SiLU()"}

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lab.engine.optim import OPTIMIZERS, make_optimizer, optimizer_kwargs
+from lab.engine.optim import make_optimizer
+from lab.engine.optim_table import OPTIMIZERS, optimizer_kwargs
 
 DIVERGED_AT = 1e6  # |x| or |y| beyond this, or a non-finite loss, ends a racer's run
 

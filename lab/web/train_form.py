@@ -8,7 +8,7 @@ from typing import Any
 
 from lab.engine.config import PRESETS, ConfigError, RunConfig
 from lab.engine.events import RunEnded
-from lab.engine.optim import OPTIMIZERS
+from lab.engine.optim_table import OPTIMIZERS
 from lab.i18n import t
 
 LR_GRID = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5,
