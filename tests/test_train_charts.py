@@ -12,6 +12,7 @@ from lab.engine.events import RunRecord
 from lab.engine.train import Trainer
 from lab.figures.train import (
     MAX_POINTS,
+    LiveFigures,
     accuracy_figure,
     compare_accuracy_figure,
     compare_grad_figure,
@@ -166,3 +167,23 @@ def test_legends_sit_under_the_plot_and_the_figure_grows_with_their_rows(vanishi
     wrapped = wrap_title("Saturated (solid) and dead (dashed) units")
     assert wrapped == "Saturated (solid) and dead<br>(dashed) units"
     assert grad_norm_figure(record).layout.yaxis.dtick == 1  # decades only: no 8 px minor digits
+
+
+def test_live_charts_are_rebuilt_only_when_what_they_draw_has_grown(record):
+    # A live run gains steps every tick but an epoch only now and then: the epoch charts must stay the
+    # very same figures (the browser then skips redrawing them), the step charts must show the new steps.
+    partial = deepcopy(record)
+    partial.steps, partial.epochs = record.steps[:8], record.epochs[:1]
+    memo = LiveFigures()
+    first = memo.get(partial, [])
+    assert set(first) == set(run_figures(partial))
+    partial.steps = record.steps[:12]
+    second = memo.get(partial, [])
+    for name in ("accuracy", "loss-epoch", "saturation"):
+        assert second[name] is first[name], name
+    for name in ("loss-step", "grad-lines", "grad-heatmap"):
+        assert second[name] is not first[name], name
+    assert list(second["loss-step"].data[0].x) == list(range(1, 13))
+    partial.epochs = record.epochs
+    assert memo.get(partial, [])["accuracy"] is not first["accuracy"]
+    assert memo.get(partial, [], "ko")["loss-step"].layout.title.text == "스텝별 손실"

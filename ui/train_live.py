@@ -124,8 +124,7 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
         return  # nothing trained yet: the queue place above is all there is to show
     group = shown.group_name
     paired = [(r.label, store.record(r.id)) for r in runs if group and r.group_name == group and r.status != "queued"]
-    figures = page.state.figure_memo.get((lang, *map(charts.record_version, [record, *(r for _, r in paired)])),
-                                         lambda: charts.live_figures(record, paired, lang))
+    figures = page.state.live_figures.get(record, paired, lang)
     if "group" in figures:
         st.plotly_chart(figures["group"], key="train_chart_group")
     for row in chart_rows(page):

@@ -71,9 +71,9 @@ class TrainState(AppKeys):
         return self._s.train_groups
 
     @property
-    def figure_memo(self) -> charts.FigureMemo:
-        """The live run's figures, kept while its record and the language stay the same."""
-        return self._s.setdefault("train_figure_memo", charts.FigureMemo())
+    def live_figures(self) -> charts.LiveFigures:
+        """The live run's figures, each kept while the part of the record it draws stays the same."""
+        return self._s.setdefault("train_live_figures", charts.LiveFigures())
 
     @property
     def compare_memo(self) -> charts.FigureMemo:
