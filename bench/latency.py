@@ -73,6 +73,8 @@ def main() -> None:
             time.sleep(8)
             results: dict[str, list[float]] = {k: [] for k in TARGETS}
             for round_ in range(args.rounds):
+                # a new browser each round: no earlier run's chart on the page to mistake for the new one
+                page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
                 for name, value in one_round(page, url).items():
                     results[name].append(value)
                 print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in results.items()),

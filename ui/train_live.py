@@ -9,6 +9,7 @@ import streamlit as st
 
 from lab.draw.modelfile import model_bytes
 from lab.engine.config import RunConfig
+from lab.engine.events import RunRecord
 from lab.figures import train as charts
 from lab.i18n import t
 from lab.lessons.codegen import pytorch_script
@@ -18,6 +19,8 @@ from lab.runs.progress import progress_of
 from lab.runs.store import ENDED, StoredRun
 from lab.web import train_form as form
 from ui.train import Page, my_runs
+
+NO_RUN = RunRecord()  # one object for ever: the live figures are keyed by a record's identity
 
 
 def chart_rows(page: Page) -> tuple[tuple[str, str], ...]:
@@ -89,44 +92,48 @@ def live_run(page: Page, runs: list[StoredRun]) -> None:
     """The live view, redrawn often while a run is active: often just after a start, slower later (shared CPU)."""
     active = [r for r in runs if r.active]
     training = any(r.status == "running" for r in active)
-    fresh = any(r.status == "queued" and time.time() - r.created < 10 for r in active)
+    fresh = any(r.step == 0 and time.time() - r.created < 10 for r in active)  # its first point is awaited
     shape = tuple((r.id, r.status) for r in active)  # when this changes, the whole page is redrawn
     every = (0.5 if fresh else 1.0 if training else 2.0) if active else None
     st.fragment(live_view, run_every=every)(page, shape)
 
 
 def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
-    """Progress of this browser's runs and the charts of the one in focus."""
+    """Progress of this browser's runs and the charts of the one in focus (empty frames before the first run)."""
     lang, store = page.lang, page.store
     runs = my_runs(page)
     now_active = [r for r in runs if r.active]
     if tuple((r.id, r.status) for r in now_active) != shape:
         st.rerun()  # a run started or ended: redraw the whole page (history, buttons)
+    # Everything above the charts in one block, so the charts keep their places in the page and the
+    # browser updates them in place: redrawing a chart is far cheaper than creating it.
+    head = st.container()
     running, waiting = store.load()
-    st.caption(t("train.server", lang, running=running, waiting=waiting, limit=getattr(page.executor, "slots", "…")))
+    head.caption(t("train.server", lang, running=running, waiting=waiting, limit=getattr(page.executor, "slots", "…")))
     for run in now_active:
         progress = progress_of(run, store.queue_place(run))
-        st.progress(progress.fraction, text=form.progress_text(progress, run.label, lang))
+        head.progress(progress.fraction, text=form.progress_text(progress, run.label, lang))
     ended = [r for r in runs if r.status in ENDED]
     training_now = [r for r in now_active if r.status == "running"]
     focus = training_now[-1] if training_now else (now_active[0] if now_active else None)
     shown = focus or (ended[-1] if ended else None)
-    if shown is None:
-        st.info(t("train.empty", lang))
-        return
-    st.subheader(t("train.now" if focus else "train.last", lang, label=shown.label))
-    if not focus and (end := form.end_message(runtable.ended_of(shown), shown.config, shown.test_acc, lang)):
-        getattr(st, end[0])(end[1])
-    record = store.record(shown.id)
-    if record.device_note:
-        st.info(t("train.device_note", lang, note=record.device_note))
-    if shown.status == "queued":
-        return  # nothing trained yet: the queue place above is all there is to show
-    group = shown.group_name
-    paired = [(r.label, store.record(r.id)) for r in runs if group and r.group_name == group and r.status != "queued"]
+    record, paired = NO_RUN, []
+    if shown is None:  # the charts' empty frames: Plotly (a 4.7 MB script) loads before ▶ Train, not after
+        head.info(t("train.empty", lang))
+    else:
+        head.subheader(t("train.now" if focus else "train.last", lang, label=shown.label))
+        if not focus and (end := form.end_message(runtable.ended_of(shown), shown.config, shown.test_acc, lang)):
+            getattr(head, end[0])(end[1])
+        record = store.record(shown.id)
+        if record.device_note:
+            head.info(t("train.device_note", lang, note=record.device_note))
+        group = shown.group_name
+        paired = [(r.label, store.record(r.id)) for r in runs
+                  if group and r.group_name == group and r.status != "queued"]
     figures = page.state.live_figures.get(record, paired, lang)
+    group_slot = st.container()
     if "group" in figures:
-        st.plotly_chart(figures["group"], key="train_chart_group")
+        group_slot.plotly_chart(figures["group"], key="train_chart_group")
     for row in chart_rows(page):
         for col, name in zip(st.columns(2), row, strict=True):
             col.plotly_chart(figures[name], key=f"train_chart_{name}")
