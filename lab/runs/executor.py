@@ -31,14 +31,6 @@ def default_limit() -> int:
     return budget.run_slots(budget.read_limits())
 
 
-def warm_up(data) -> None:
-    """Train a few steps of the default net and drop them: a cold torch took seconds over a run's first steps."""
-    from lab.engine.config import RunConfig
-    from lab.engine.train import Trainer
-
-    Trainer(RunConfig(train_subset=500, epochs=1, seed=0), lambda event: None, data=data).run()
-
-
 def _worker_main(url: str, threads: int, parent: int) -> None:
     """A local worker process: claim the oldest queued run, train it, repeat; exit with the server."""
     import torch
@@ -48,7 +40,6 @@ def _worker_main(url: str, threads: int, parent: int) -> None:
     os.nice(WORKER_NICE)  # pages (a Stop click, a student opening the app) come first
     torch.set_num_threads(threads)
     store, data = open_store(url), load_mnist()
-    warm_up(data)
 
     def watch_parent() -> None:
         while os.getppid() == parent:
