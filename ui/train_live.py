@@ -62,8 +62,7 @@ def show_run(page: Page, run: StoredRun, key: str) -> None:
     if end:
         getattr(st, end[0])(end[1])
     record = store.record(run.id)
-    figures = page.state.run_memo(key).get((lang, charts.record_version(record)),
-                                           lambda: charts.live_figures(record, [], lang))
+    figures = page.state.run_figures(key).get(record, [], lang)
     for row in chart_rows(page):
         for col, name in zip(st.columns(2), row, strict=True):
             col.plotly_chart(figures[name], key=f"train_{key}_{name}")

@@ -73,16 +73,16 @@ class TrainState(AppKeys):
     @property
     def live_figures(self) -> charts.LiveFigures:
         """The live run's figures, each kept while the part of the record it draws stays the same."""
-        return self._s.setdefault("train_live_figures", charts.LiveFigures())
+        return self.run_figures("live")
 
     @property
     def compare_memo(self) -> charts.FigureMemo:
         """The history's comparison figures."""
         return self._s.setdefault("train_compare_memo", charts.FigureMemo())
 
-    def run_memo(self, key: str) -> charts.FigureMemo:
-        """The figures of one recorded run shown under key (a permanent link's: "linked")."""
-        return self._s.setdefault(f"train_memo_{key}", charts.FigureMemo())
+    def run_figures(self, key: str) -> charts.LiveFigures:
+        """The figures of one run shown under key ("live", or a permanent link's "linked")."""
+        return self._s.setdefault(f"train_figures_{key}", charts.LiveFigures())
 
     @staticmethod
     def key(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -163,39 +164,6 @@ LIVE_PARTS = {"loss-step": (loss_step_figure, "steps"), "accuracy": (accuracy_fi
               "saturation": (saturation_figure, "activations"), "loss-epoch": (epoch_loss_figure, "epochs")}
 
 
-class LiveFigures:
-    """The live view's charts, each rebuilt only when the part of the record it draws has changed.
-
-    An unchanged chart is sent as the same figure, which the browser redraws far more cheaply: in
-    Chromium on 2 cores, redrawing all six charts every second took a whole core, and every click,
-    reload and Stop waited behind it.
-    """
-
-    def __init__(self) -> None:
-        self._built: dict[str, tuple[tuple, go.Figure]] = {}
-
-    def _get(self, name: str, key: tuple, build) -> go.Figure:
-        """The figure for name, built again only when its key changed."""
-        if name not in self._built or self._built[name][0] != key:
-            self._built[name] = (key, build())
-        return self._built[name][1]
-
-    def get(self, record: RunRecord, paired: Runs, lang: str = "en") -> dict[str, go.Figure]:
-        """The run's charts by meta name, plus "group" overlaying a paired comparison."""
-        figures = {name: self._get(name, (lang, id(record), len(getattr(record, part))),
-                                   lambda b=build: b(record, lang))
-                   for name, (build, part) in LIVE_PARTS.items()}
-        if len(paired) > 1:
-            key = (lang, *(record_version(r) for _, r in paired))
-            figures["group"] = self._get("group", key, lambda: compare_loss_figure(paired, lang))
-        return figures
-
-
-def live_figures(record: RunRecord, paired: Runs, lang: str = "en") -> dict[str, go.Figure]:
-    """The live view's charts: the run's own, plus "group" overlaying a paired comparison."""
-    return LiveFigures().get(record, paired, lang)
-
-
 def record_version(record: RunRecord) -> tuple:
     """Changes whenever the record gains an event: the key of its figures."""
     return id(record), len(record.steps), len(record.epochs), len(record.activations), record.status
@@ -217,6 +185,28 @@ class FigureMemo:
         if key != self.key:
             self.key, self.value = key, build()
         return self.value
+
+
+class LiveFigures:
+    """A run's charts, each rebuilt only when the part of the record it draws has changed.
+
+    An unchanged chart is sent as the same figure, which the browser redraws far more cheaply: in
+    Chromium on 2 cores, redrawing all six charts every second took a whole core, and every click,
+    reload and Stop waited behind it.
+    """
+
+    def __init__(self) -> None:
+        self._memos: defaultdict[str, FigureMemo] = defaultdict(FigureMemo)  # one per chart
+
+    def get(self, record: RunRecord, paired: Runs, lang: str = "en") -> dict[str, go.Figure]:
+        """The run's charts by meta name, plus "group" overlaying a paired comparison."""
+        figures = {name: self._memos[name].get((lang, id(record), len(getattr(record, part))),
+                                               lambda build=build: build(record, lang))
+                   for name, (build, part) in LIVE_PARTS.items()}
+        if len(paired) > 1:
+            key = (lang, *(record_version(r) for _, r in paired))
+            figures["group"] = self._memos["group"].get(key, lambda: compare_loss_figure(paired, lang))
+        return figures
 
 
 def compare_figures(runs: Runs, lang: str = "en") -> list[go.Figure]:
