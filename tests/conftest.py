@@ -21,6 +21,14 @@ CHROMIUM = os.environ.get("RELULAB_CHROMIUM", shutil.which("chromium") or "/usr/
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
+# How many x values the first line of a run chart has, by the chart's meta name: a live run's charts
+# are SVG images (data-meta, data-points), a finished run's are Plotly charts (layout.meta).
+CHART_POINTS_JS = """(meta) => {
+  const svg = document.querySelector(`img[data-meta="${meta}"]`);
+  if (svg) return Number(svg.dataset.points || 0);
+  const el = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.layout && p.layout.meta === meta);
+  return el && el.data && el.data[0] && el.data[0].x ? el.data[0].x.length : 0;
+}"""
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # Every test (AppTest pages, servers started here, their workers) uses a throw-away run store,
 # never the developer's runs/relulab.sqlite3.

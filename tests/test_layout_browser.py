@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from lab.i18n import t
+from lab.web.style import CHART_MIN_PX
 from tests.conftest import SCREENSHOTS, wait_for_app
 from tests.test_draw_browser import SEVEN, stroke
 
@@ -20,16 +21,29 @@ MIN_TEXT_PX = 12
 SIX_LAYERS = "depth=6&epochs=1&train_subset=1000&log_every=1&probe_every=1"
 
 BOX_JS = "e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, w: r.width, h: r.height}; }"
-CHART_BOXES_JS = f"""() => [...document.querySelectorAll('.js-plotly-plot')].map(p => {{
+# The Train page's charts are SVG images: each one's SVG is drawn inline at the image's size, then its
+# title, legend entries, plot frame and smallest text are measured as the browser lays them out.
+CHART_BOXES_JS = f"""() => [...document.querySelectorAll('img[data-meta]')].map(img => {{
   const box = {BOX_JS};
-  const legend = p.querySelector('.legend'), title = p.querySelector('.gtitle');
-  const plot = p.querySelector('.draglayer .nsewdrag');
-  return {{meta: p.layout && p.layout.meta, chart: box(p), legend: legend && box(legend),
-          plot: plot && box(plot), title: title && box(title),
-          entries: p.querySelectorAll('.legend .traces').length}};
+  const bytes = Uint8Array.from(atob(img.src.split('base64,')[1]), c => c.charCodeAt(0));
+  const holder = document.createElement('div');
+  holder.style.cssText = `position:absolute; left:${{img.getBoundingClientRect().x}}px; top:0; width:${{img.width}}px`;
+  holder.innerHTML = new TextDecoder().decode(bytes);
+  document.body.appendChild(holder);
+  const svg = holder.querySelector('svg');
+  svg.setAttribute('width', img.width); svg.removeAttribute('height');
+  const boxes = sel => [...svg.querySelectorAll(sel)].map(box);
+  const scale = img.width / svg.viewBox.baseVal.width;
+  const out = {{meta: img.dataset.meta, chart: box(svg), titles: boxes('.title'), legend: boxes('.legend'),
+               plot: box(svg.querySelector('.plot')), width: img.width,
+               smallest_px: Math.min(...[...svg.querySelectorAll('text')].map(e => parseFloat(e.getAttribute('font-size')))) * scale}};
+  holder.remove();
+  return out;
 }})"""
-COMPARED_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.layout
-  && p.layout.meta === 'compare-loss' && p.querySelectorAll('.legend .traces').length === 2)"""
+COMPARED_JS = """() => {
+  const img = document.querySelector('img[data-meta="compare-loss"]');
+  return !!img && (atob(img.src.split('base64,')[1]).match(/class="legend"/g) || []).length === 2;
+}"""
 RACE_BOXES_JS = f"""() => {{
   const box = {BOX_JS};
   return {{buttons: [...document.querySelectorAll('.updatemenu-button')].map(box),
@@ -146,23 +160,29 @@ def test_train_charts_legends_never_cover_their_titles_with_six_layers(app_url, 
         pg.wait_for_function("() => !document.querySelector('.st-key-train_start button').disabled")
     pg.wait_for_function(COMPARED_JS)
     wait_for_app(pg)
-    pg.wait_for_timeout(1500)  # Plotly lays legends out after the data arrives
     charts = {c["meta"]: c for c in pg.evaluate(CHART_BOXES_JS)}
     assert {"loss-step", "grad-lines", "saturation", "compare-loss", "compare-grad"} <= set(charts)
-    assert charts["grad-lines"]["entries"] == 7 and charts["saturation"]["entries"] == 6  # fc1..fc6, out
-    assert charts["compare-loss"]["entries"] == 2
+    assert len(charts["grad-lines"]["legend"]) == 7 and len(charts["saturation"]["legend"]) == 6  # fc1..fc6, out
+    assert len(charts["compare-loss"]["legend"]) == 2
     for meta, chart in charts.items():
-        assert chart["title"], meta
-        title, legend, box = chart["title"], chart["legend"], chart["chart"]
-        assert box["x"] - 1 <= title["x"] and title["x"] + title["w"] <= box["x"] + box["w"] + 1, \
-            f"{meta}: its title runs out of the chart"
-        assert box["y"] - 1 <= title["y"] and title["y"] + title["h"] <= chart["plot"]["y"] + 1, \
-            f"{meta}: its title is cut at the top or runs into the plot"
-        if legend:
-            gap = legend["y"] - (title["y"] + title["h"])
-            print(f"\n{lang} {meta}: {chart['entries']} legend entries, {gap:.0f} px below the title")
-            assert not overlap(legend, title), f"{meta}: the legend covers the title"
-    pg.locator("[data-testid='stPlotlyChart']").nth(4).scroll_into_view_if_needed()
+        box, plot = chart["chart"], chart["plot"]
+        # At 1024 px with the sidebar open a column is under CHART_MIN_PX: the charts go one a row.
+        assert chart["width"] >= CHART_MIN_PX and chart["smallest_px"] >= MIN_TEXT_PX, meta
+        assert chart["titles"], meta
+        for title in chart["titles"]:
+            assert box["x"] - 1 <= title["x"] and title["x"] + title["w"] <= box["x"] + box["w"] + 1, \
+                f"{meta}: its title runs out of the chart"
+            assert box["y"] - 1 <= title["y"] and title["y"] + title["h"] <= plot["y"] + 1, \
+                f"{meta}: its title is cut at the top or runs into the plot"
+        for entry in chart["legend"]:
+            assert entry["x"] + entry["w"] <= box["x"] + box["w"] + 1, f"{meta}: a legend entry runs out"
+            assert entry["y"] >= plot["y"] + plot["h"] and entry["y"] + entry["h"] <= box["y"] + box["h"] + 1, \
+                f"{meta}: a legend entry is on the plot or cut at the bottom"
+            assert not any(overlap(entry, other) for other in chart["legend"] if other is not entry), \
+                f"{meta}: legend entries overlap"
+        print(f"\n{lang} {meta}: {len(chart['legend'])} legend entries, {chart['width']} px wide, "
+              f"smallest text {chart['smallest_px']:.1f} px")
+    pg.locator("img[data-meta]").nth(4).scroll_into_view_if_needed()
     shot(pg, "train_charts", lang)
     pg.locator("h1").first.scroll_into_view_if_needed()
     shot(pg, "train", lang)

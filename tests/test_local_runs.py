@@ -17,7 +17,7 @@ from lab.engine.config import RunConfig
 from lab.i18n import t
 from lab.runs.budget import host_cpus
 from lab.runs.execute import execute_run
-from lab.runs.executor import LocalExecutor, default_limit
+from lab.runs.executor import WORKER_NICE, LocalExecutor, default_limit
 from lab.runs.progress import progress_of
 from lab.runs.store import Store
 from lab.runs.table import COLUMNS, csv_text, ended_of, json_text, row
@@ -160,5 +160,40 @@ def test_a_killed_worker_fails_its_run_only_and_a_new_worker_trains_the_next(tmp
         assert "exit code -9; killed, perhaps for lack of memory" in store.get_run(doomed.id).message
         after = store.create_run(TINY, "bob")
         wait_until(lambda: store.get_run(after.id).status == "finished", timeout=120)
+    finally:
+        executor.close()
+
+
+def _rss_mb(pid: int) -> float:
+    """A process's resident memory in MB, from /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+
+def test_warm_loads_what_a_first_run_waits_for_and_the_worker_still_trains(tmp_path):
+    # torch.optim's first optimizer imports torch._dynamo (2.5-3 s, ~160 MB): warm() does it before the
+    # first run, when a student opens the Train page, so the worker's memory grows then, not at the run.
+    store = Store(f"sqlite:///{tmp_path / 'runs.sqlite3'}")
+    executor = LocalExecutor(store, slots=1, threads_per_run=1)
+    try:
+        (pid,) = executor.pids
+        # Below the pages and any browser here: niced, and (with autogroup scheduling, where nice only
+        # ranks the processes of one session) in a session of its own whose group is niced too.
+        wait_until(lambda: os.getpriority(os.PRIO_PROCESS, pid) == WORKER_NICE, timeout=60)
+        assert os.getsid(pid) == pid != os.getsid(0)
+        if os.path.exists("/proc/self/autogroup"):
+            wait_until(lambda: open(f"/proc/{pid}/autogroup").read().split()[-1] == str(WORKER_NICE), timeout=60)
+        sizes = [0.0]
+        while len(sizes) < 4 or max(sizes[-4:]) - min(sizes[-4:]) > 2 or sizes[-1] < 300:  # torch and MNIST in
+            time.sleep(0.5)
+            sizes.append(_rss_mb(pid))
+            assert len(sizes) < 240, "the worker never settled"
+        idle = sizes[-1]
+        executor.warm()
+        executor.warm()  # once per worker: a second call asks nothing more
+        wait_until(lambda: _rss_mb(pid) > idle + 100, timeout=120)
+        run = store.create_run(TINY, "alice")
+        wait_until(lambda: store.get_run(run.id).status == "finished", timeout=120)
+        assert store.get_run(run.id).pid == pid
     finally:
         executor.close()

@@ -87,8 +87,10 @@ def test_stop_ends_within_one_step_and_keeps_weights():
     before = trainer.snapshot()["fc1.weight"].clone()
     record = trainer.run()
     assert record.status == "stopped"
-    # the flag was set while step 50's block was flushed; the loop checks it before each step
-    assert trainer.step == 50
+    blocks = [e.steps for e in seen if isinstance(e, StepsLogged)]
+    assert blocks[0] == [1] and blocks[1] == list(range(2, 52))  # the first step at once, then blocks
+    # the flag was set while the block ending at step 51 was flushed; the loop checks it before each step
+    assert trainer.step == blocks[-1][-1] == 51
     assert not torch.equal(trainer.snapshot()["fc1.weight"], before)
 
 

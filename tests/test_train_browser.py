@@ -9,16 +9,13 @@ from pathlib import Path
 import pytest
 
 from lab.draw.modelfile import load_model_bytes
-from tests.conftest import SCREENSHOTS, start_streamlit, wait_for_app
+from tests.conftest import CHART_POINTS_JS, SCREENSHOTS, start_streamlit, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 # About 120 steps per epoch, 100 epochs: longer than the test watches (it stops the run), short per step.
 RUN_QUERY = "lang=en&train_subset=12000&epochs=100&log_every=2"
-POINTS_JS = """(meta) => {
-  const el = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.layout && p.layout.meta === meta);
-  return el && el.data && el.data[0] && el.data[0].x ? el.data[0].x.length : 0;
-}"""
+POINTS_JS = CHART_POINTS_JS
 
 
 def loss_points(page) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -89,7 +90,9 @@ def test_default_page_renders_under_the_router():
     assert widget_config(at) == expected(RunConfig())
     assert at.button(key="train_start").label == "▶ Train" and at.button(key="train_stop").disabled
     assert not at.warning and "No run yet" in at.info[0].value
-    assert "torch.optim.Adam(model.parameters(), lr=learning_rate)" in at.code[0].value
+    assert not at.code  # the PyTorch script is drawn once its expander is opened
+    at.session_state["train_code_open"] = True
+    assert "torch.optim.Adam(model.parameters(), lr=learning_rate)" in at.run().code[0].value
 
 
 def test_korean_page_renders():
@@ -130,6 +133,8 @@ def test_comparison_preset_button_queues_a_paired_run_per_config():
     assert runs[1].active and all(torch.equal(relu_start[k], sigmoid_start[k]) for k in sigmoid_start)
     assert len(at.get("progress")) == 2  # one training (or about to), one waiting its turn
     at.button(key="train_stop").click().run()
+    # The page says so in a toast, first thing: at once for the run still waiting its turn.
+    assert any(f"Stopped {runs[1].label} at step 0" in toast.value for toast in at.toast), [t.value for t in at.toast]
     deadline = time.monotonic() + 20
     while any(r.active for r in open_store().list_runs(owner=at.session_state["owner"])):
         assert time.monotonic() < deadline, "Stop did not end the paired runs"
@@ -151,7 +156,12 @@ def test_a_tiny_run_joins_the_history_with_its_metrics():
     model = model_from_state_dict(source.snapshot(), source.config.activation)
     assert model.fc1.out_features == 32
     assert at.button(key="train_stop").disabled
-    assert len(at.get("plotly_chart")) >= 6 + 3  # the run's charts and the comparison overlays
+    charts = re.findall(r'data-meta="([\w-]+)" data-points="(\d+)"', " ".join(h.value for h in at.get("html")))
+    drawn = dict(charts)  # the run's charts and the comparison overlays, as SVG images
+    assert set(drawn) == {"loss-step", "accuracy", "grad-lines", "grad-heatmap", "saturation", "loss-epoch",
+                          "compare-loss", "compare-accuracy", "compare-grad"} and len(charts) == 9
+    assert drawn["loss-step"] == "1" and drawn["accuracy"] == "1"  # step 1 logged (log_every 10), 1 epoch
+    assert not at.get("plotly_chart")  # no Plotly on the Train page: its run's page has the interactive ones
 
 
 def test_a_tampered_url_falls_back_to_defaults_with_a_notice():
@@ -245,3 +255,12 @@ def test_a_second_train_click_while_a_run_is_active_starts_nothing():
         assert [r.id for r in store.list_runs(owner=owner)] == [run.id]
     finally:
         store.request_stop(run.id, owner)
+
+
+def test_the_pytorch_code_is_sent_only_once_its_expander_is_opened():
+    at = train_page({"activation": "sigmoid", "depth": "3"})
+    assert not at.exception and not at.code  # closed: no script for the browser to highlight
+    at.session_state["train_code_open"] = True  # the student opens "Show as PyTorch code"
+    at.run()
+    (code,) = at.code
+    assert "nn.Sigmoid()" in code.value and code.value.count("nn.Linear(") == 4

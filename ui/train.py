@@ -41,7 +41,9 @@ def open_page(state: TrainState) -> Page:
         st.error(t("store.error", state.lang, message=state.store_error))
         st.stop()
     store = open_store()
-    return Page(state, state.lang, state.present, store, state.owner, get_executor(store))
+    executor = get_executor(store)
+    executor.warm()  # a student here will likely train soon: the first run need not wait for torch's imports
+    return Page(state, state.lang, state.present, store, state.owner, executor)
 
 
 def read_url(page: Page) -> RunConfig:
@@ -218,10 +220,15 @@ def start(page: Page, configs: list[RunConfig], group: str | None) -> None:
 
 
 def stop_all(page: Page) -> None:
-    """Stop this browser's runs, then wait (up to 1.5 s) so the page can say they stopped."""
-    for run in page.store.list_runs(owner=page.owner, statuses=ACTIVE):
+    """Stop this browser's runs, then wait (up to 1.5 s) so the page can say they stopped: first in a toast."""
+    asked = page.store.list_runs(owner=page.owner, statuses=ACTIVE)
+    for run in asked:
         page.store.request_stop(run.id, page.owner)
         page.executor.stop(run.id)
     deadline = time.monotonic() + 1.5
     while time.monotonic() < deadline and page.store.list_runs(owner=page.owner, statuses=ACTIVE):
         time.sleep(0.05)
+    # The toast is the rerun's first message: the browser shows it before the page below is redrawn.
+    for run in asked:
+        if (now := page.store.get_run(run.id)) is not None and now.status == "stopped":
+            st.toast(t("train.stopped_toast", page.lang, label=now.label, step=now.step))

@@ -11,6 +11,7 @@ from lab.draw.modelfile import model_bytes
 from lab.engine.config import RunConfig
 from lab.engine.events import RunRecord
 from lab.figures import train as charts
+from lab.figures.sketch import img_of
 from lab.i18n import t
 from lab.lessons.codegen import pytorch_script
 from lab.runs import table as runtable
@@ -117,7 +118,7 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
     focus = training_now[-1] if training_now else (now_active[0] if now_active else None)
     shown = focus or (ended[-1] if ended else None)
     record, paired = NO_RUN, []
-    if shown is None:  # the charts' empty frames: Plotly (a 4.7 MB script) loads before ▶ Train, not after
+    if shown is None:  # the charts' empty frames, so that they keep their places when a run starts
         head.info(t("train.empty", lang))
     else:
         head.subheader(t("train.now" if focus else "train.last", lang, label=shown.label))
@@ -129,13 +130,20 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
         group = shown.group_name
         paired = [(r.label, store.record(r.id)) for r in runs
                   if group and r.group_name == group and r.status != "queued"]
-    figures = page.state.live_figures.get(record, paired, lang)
-    group_slot = st.container()
-    if "group" in figures:
-        group_slot.plotly_chart(figures["group"], key="train_chart_group")
+    # The charts are light SVG images, redrawn only when their part of the record grows. Six Plotly
+    # charts redrawn each second kept Chromium's main thread busy, every click and reload queued
+    # behind them, and a phone had to fetch Plotly's 4.7 MB script first. Zoom and hover: the run's
+    # permanent link (Plotly).
+    sketches = page.state.live_figures.sketches(record, paired, lang)
+    group_slot = st.container()  # a paired comparison's overlay, when there is one
+    if "group" in sketches:
+        group_slot.html(sketches["group"])
+    charts_box = st.container(key="train_charts_live")  # two a row, one a row when narrow (style.py)
     for row in chart_rows(page):
-        for col, name in zip(st.columns(2), row, strict=True):
-            col.plotly_chart(figures[name], key=f"train_chart_{name}")
+        for col, name in zip(charts_box.columns(2), row, strict=True):
+            col.html(sketches[name])
+    if shown is not None:
+        st.caption(f"[{t('runs.interactive', lang)}](train?run={shown.id})")
 
 
 def history(page: Page, runs: list[StoredRun]) -> None:
@@ -156,10 +164,10 @@ def history(page: Page, runs: list[StoredRun]) -> None:
                             default=last_group if len(last_group) > 1 else list(by_label)[-2:])
     picked = [(shown[label], store.record(by_label[label].id)) for label in chosen]
     compared = page.state.compare_memo.get((lang, *((label, charts.record_version(r)) for label, r in picked)),
-                                           lambda: charts.compare_figures(picked, lang))
-    columns = st.columns(2)  # issue 17: two a row, as the run's charts (three were 177 px wide at 1024)
-    for i, figure in enumerate(compared):
-        columns[i % 2].plotly_chart(figure)
+                                           lambda: [img_of(f) for f in charts.compare_figures(picked, lang)])
+    columns = st.container(key="train_charts_compare").columns(2)  # two a row as the run's charts (issue 17)
+    for i, image in enumerate(compared):
+        columns[i % 2].html(image)
     st.subheader(t("train.take_home", lang))
     c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
     c1.download_button(t("train.dl_csv", lang), runtable.csv_text(ended), "relulab_runs.csv", "text/csv")
@@ -178,8 +186,13 @@ def history(page: Page, runs: list[StoredRun]) -> None:
 
 
 def code(page: Page, config: RunConfig) -> None:
-    """The PyTorch script of the controls' config, to read and to download."""
-    with st.expander(t("train.code", page.lang)):
+    """The PyTorch script of the controls' config, to read and to download; drawn only while opened."""
+    # Closed, it sends nothing: the browser's syntax highlighter took 0.8 s of each page load's
+    # main thread (a CPU profile of a reload mid-run) for code nobody had asked to see.
+    box = st.expander(t("train.code", page.lang), key="train_code_open", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         script = pytorch_script(config)
         st.caption(t("train.code_help", page.lang))
         st.code(script, language="python")

@@ -136,7 +136,9 @@ class Trainer:
                 if (self.step - 1) % cfg.probe_every == 0:
                     sat, dead = activation_stats(self.model, probe_x, cfg.activation, cfg.leaky_slope)
                     self._emit(ActivationsProbed(self.step, sat.tolist(), dead.tolist()))
-                if j + 1 == FLUSH_EVERY or i + 1 == steps_per_epoch:
+                # The run's first step goes out at once: a student who just pressed ▶ Train should
+                # see the first point without waiting for a block of FLUSH_EVERY steps.
+                if j + 1 == FLUSH_EVERY or i + 1 == steps_per_epoch or self.step == 1:
                     if diverged := self._flush_block(graphed, buffers, block_start, j + 1):
                         return diverged
                     last_loss = self.record.steps[-1]["loss"] if self.record.steps else last_loss

@@ -11,6 +11,7 @@ from plotly.colors import qualitative, sample_colorscale
 
 from lab.engine.events import RunRecord, finite
 from lab.figures.layout import figure, fit_legend, note
+from lab.figures.sketch import img_of
 from lab.i18n import t
 
 MAX_POINTS = 1500  # per line: more points than pixels only slow the live redraw
@@ -197,6 +198,17 @@ class LiveFigures:
 
     def __init__(self) -> None:
         self._memos: defaultdict[str, FigureMemo] = defaultdict(FigureMemo)  # one per chart
+        self._sketches: dict[str, tuple[go.Figure, str]] = {}  # chart -> (the figure drawn, its SVG)
+
+    def sketches(self, record: RunRecord, paired: Runs, lang: str = "en") -> dict[str, str]:
+        """The same charts as light SVG images (for a run while it trains), each redrawn only with its figure."""
+        out = {}
+        for name, fig in self.get(record, paired, lang).items():
+            drawn = self._sketches.get(name)
+            if drawn is None or drawn[0] is not fig:
+                drawn = self._sketches[name] = (fig, img_of(fig))
+            out[name] = drawn[1]
+        return out
 
     def get(self, record: RunRecord, paired: Runs, lang: str = "en") -> dict[str, go.Figure]:
         """The run's charts by meta name, plus "group" overlaying a paired comparison."""

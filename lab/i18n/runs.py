@@ -3,6 +3,7 @@
 EN = {
     "store.error": "The run store cannot be used, so runs cannot be trained or shown: {message}",
     "runs.link": "Permanent link to this run",
+    "runs.interactive": "Interactive charts of this run (zoom, hover): its page ↗",
     "runs.link_help": "Opens this run as recorded, in any browser, even after a server restart.",
     "runs.bad_link": "There is no run {run_id} here: the link is mistyped, or the run was deleted.",
     "runs.shared_title": "Run {label}",
@@ -21,6 +22,7 @@ EN = {
 KO = {
     "store.error": "실행 저장소를 쓸 수 없어 학습을 시작하거나 보여 줄 수 없습니다: {message}",
     "runs.link": "이 실행의 고정 링크",
+    "runs.interactive": "이 실행의 대화형 차트(확대, 값 보기): 실행 페이지 ↗",
     "runs.link_help": "어느 브라우저에서든, 서버를 다시 켠 뒤에도 기록된 그대로 이 실행을 엽니다.",
     "runs.bad_link": "여기에는 {run_id} 실행이 없습니다. 링크가 잘못되었거나 실행이 삭제되었습니다.",
     "runs.shared_title": "실행 {label}",

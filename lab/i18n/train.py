@@ -65,6 +65,7 @@ EN: dict[str, str] = {
     "train.failed": "The run could not finish: {message}",
     "train.finished": "Finished after {step} steps in {seconds} s: test accuracy {acc}.",
     "train.stopped": "Stopped at step {step}; the model keeps what it learned (last test accuracy {acc}).",
+    "train.stopped_toast": "■ Stopped {label} at step {step}.",
     "train.history": "Run history",
     "train.compare_pick": "Runs to compare",
     "train.take_home": "Take it home",
@@ -189,6 +190,7 @@ KO: dict[str, str] = {
                        "학습률을 낮춰서(예: {lower}) 다시 학습해 보세요."),
     "train.failed": "학습을 끝내지 못했습니다: {message}",
     "train.finished": "{step} 스텝, {seconds}초 만에 완료: 테스트 정확도 {acc}.",
+    "train.stopped_toast": "■ {label} 학습을 스텝 {step}에서 중지했습니다.",
     "train.stopped": ("스텝 {step}에서 중지했습니다. 그때까지 배운 것은 모델에 남아 있습니다 "
                       "(마지막 테스트 정확도 {acc})."),
     "train.history": "실행 기록",

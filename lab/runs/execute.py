@@ -18,7 +18,8 @@ from lab.engine.events import EpochEnded, Event, RunEnded, RunRecord, StepsLogge
 from lab.runs.store import NODE, Store, StoreError
 
 LOG = logging.getLogger(__name__)
-STOP_POLL_S = 0.25  # a training run looks at its stop flag this often
+STOP_POLL_S = 0.1  # a training run looks at its stop flag this often (a read: ■ Stop should feel instant)
+BEAT_S = 0.5  # and refreshes its heartbeat this often (a write)
 CHECKPOINT_S = 5.0  # a running run's weights are stored at most this often (and every epoch)
 
 
@@ -32,6 +33,9 @@ class Executor(Protocol):
 
     def stop(self, run_id: str) -> None:
         """Fallback after the store's stop flag (e.g. cancel a task that never started)."""
+
+    def warm(self) -> None:
+        """A run may come soon (someone opened the Train page): load now what a first run would wait for."""
 
     def close(self) -> None:
         """Release workers or the cluster connection."""
@@ -57,7 +61,7 @@ class StoreWriter:
 
     def _loop(self) -> None:
         """Write what comes, a batch per transaction; check the stop flag between batches."""
-        last_poll, done = 0.0, False
+        last_poll, last_beat, done = 0.0, 0.0, False
         while not done:
             try:
                 batch = [self._queue.get(timeout=STOP_POLL_S)]
@@ -78,9 +82,13 @@ class StoreWriter:
                 if since > CHECKPOINT_S and any(isinstance(e, StepsLogged) for e in batch) or (
                         since > 1.0 and any(isinstance(e, EpochEnded) for e in batch)):
                     self._checkpoint()
-                if not done and time.monotonic() - last_poll >= STOP_POLL_S:
-                    last_poll = time.monotonic()
-                    if self.store.beat(self.run_id) and self._trainer:
+                now = time.monotonic()
+                if not done and now - last_poll >= STOP_POLL_S:
+                    last_poll = now
+                    beat = now - last_beat >= BEAT_S
+                    last_beat = now if beat else last_beat
+                    stop = self.store.beat(self.run_id) if beat else self.store.stop_requested(self.run_id)
+                    if stop and self._trainer:
                         self._trainer[0].stop()
             except StoreError as exc:  # the disk is full, the database went away: end the run
                 LOG.error("run %s: %s", self.run_id, exc)

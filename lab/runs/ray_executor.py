@@ -171,6 +171,9 @@ class RayExecutor:
         return (f"Failed at step {step}: the Ray worker process training it ended unexpectedly "
                 f"({type(exc).__name__}). Train it again.")
 
+    def warm(self) -> None:
+        """Nothing: a task's worker on the cluster loads its own torch; the page's server has none."""
+
     def close(self) -> None:
         """Stop watching, cancel this executor's tasks (their runs end as interrupted); disconnect if it connected."""
         self._closed.set()
@@ -181,7 +184,7 @@ class RayExecutor:
             ray.cancel(ref, force=True)
         if refs:
             # Only runs this process's tasks held: still queued, or no heartbeat since the cancel (a run
-            # another server's task trains beats every STOP_POLL_S and is left alone).
+            # another server's task trains beats every BEAT_S and is left alone).
             time.sleep(1.0)
             cutoff = time.time() - 0.9
             for run_id in refs:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+CHART_MIN_PX = 400  # the narrowest column a Train page chart (an SVG image) gets; narrower: one a row
 PRESENT_ROOT_PX = 19  # presentation mode: Streamlit sizes text in rem, so this scales it all (normally 16)
 
 # Every page: button and select texts wrap instead of being cut ("강의: 소프트맥…", "Kaiming uniforr").
-BASE = """
-.stApp button p { white-space: normal; overflow-wrap: anywhere; text-align: center; }
-.stApp button { height: auto; min-height: 2.5rem; }
+# The Train page's charts are SVG images that scale with their column (lab/figures/sketch.py): in a
+# column narrower than CHART_MIN_PX their text would shrink, so the charts go one a row there instead.
+BASE = f"""
+.stApp button p {{ white-space: normal; overflow-wrap: anywhere; text-align: center; }}
+.stApp button {{ height: auto; min-height: 2.5rem; }}
 .stApp [data-baseweb="select"] [data-testid="stSelectboxVirtualDropdown"] li,
-.stApp [data-baseweb="select"] > div > div:first-child > div { white-space: normal; overflow: visible;
-  text-overflow: clip; }
-.relulab-diagram svg { display: block; }
+.stApp [data-baseweb="select"] > div > div:first-child > div {{ white-space: normal; overflow: visible;
+  text-overflow: clip; }}
+.relulab-diagram svg {{ display: block; }}
+[class*="st-key-train_charts"] [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
+[class*="st-key-train_charts"] [data-testid="stColumn"] {{ min-width: min(100%, {CHART_MIN_PX}px); }}
 """
 
 # Korean breaks lines between words, never inside one ("이야/기", "기/울기는"); a word longer than the
