@@ -1,10 +1,10 @@
-"""A run's Plotly figure drawn again as a light inline SVG, for the charts of a run while it trains.
+"""A run's Plotly figure drawn again as a light SVG image, for the Train page's charts.
 
 Why: in Chromium on 2 cores, six Plotly charts redrawn every second kept the page's main thread
 busy all the time (Plotly measuring text, 600-2,300 forced layouts per 10 s), and every click,
-reload and Stop queued behind it. An SVG of polylines costs the browser almost nothing; the
-finished run's charts stay Plotly (zoom, hover). One drawing rule, read off the figure itself, so
-each chart is defined once (lab/figures/train.py).
+reload and Stop queued behind it. An SVG of polylines costs the browser almost nothing. A run's
+permanent link still shows the Plotly figures (zoom, hover). One drawing rule, read off the figure
+itself, so each chart is defined once (lab/figures/train.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from html import escape
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from lab.figures.layout import CHAR_PX, FONT_SIZE, HEIGHT, LEGEND_ROW_PX, TICK_SIZE, TITLE_LINE_PX, text_width
+from lab.figures.layout import (CHAR_PX, FONT_SIZE, HEIGHT, LEGEND_ROW_PX, TICK_SIZE, TITLE_LINE_PX, TITLE_SIZE,
+                                text_width)
 
 WIDTH = 460  # viewBox units. The image scales with its column, which the Train page keeps at least
 # CHART_MIN_PX (400) wide (lab/web/style.py): text is drawn at no less than 0.87 of its size in here.
@@ -168,7 +169,7 @@ def _sketch(fig: go.Figure) -> tuple[str, str, int, str]:
             grid.append(f'<path d="M{pos:.1f} {top}V{plot_bottom}" stroke="#eeeeee"/>'
                         + _text(pos, plot_bottom + 18, text, TICK_SIZE, "middle"))
     notes = [a["text"] for a in layout.get("annotations", ())]
-    title = "".join(_text(8, 22 + i * TITLE_LINE_PX, line, 17, extra=' font-weight="600" class="title"')
+    title = "".join(_text(8, 22 + i * TITLE_LINE_PX, line, TITLE_SIZE, extra=' font-weight="600" class="title"')
                     for i, line in enumerate(titles))
     axis_titles = (_text((LEFT + right) / 2, plot_bottom + 40, xaxis.get("title", {}).get("text", ""), FONT_SIZE,
                          "middle")
