@@ -28,6 +28,7 @@ from tests.conftest import CHART_POINTS_JS, CHROMIUM, CHROMIUM_ARGS, start_strea
 
 QUERY = "lang=en&train_subset=12000&epochs=100&log_every=2"
 POINTS_JS = f"() => ({CHART_POINTS_JS})('loss-step')"
+STOPPED_JS = r"/Stopped (#\d+ .*)?at step/.test(document.body ? document.body.textContent : '')"  # toast or message
 TARGETS = {"train -> first point": 1.5, "reload -> run shown": 2.0, "stop -> stopped": 1.0}
 # In every document: the time of the last pointerdown, and of the first frame after each condition
 # holds (checked on every DOM change). performance.now() counts from the document's navigation start.
@@ -37,7 +38,7 @@ document.addEventListener('pointerdown', () => {{ window.__lat.down = performanc
 const __conds = {{
   point: () => ({CHART_POINTS_JS})('loss-step') > 0,
   shown: () => !!document.querySelector("[data-testid='stProgress']") && ({CHART_POINTS_JS})('loss-step') > 0,
-  stopped: () => /Stopped (#\\d+ .*)?at step/.test(document.body ? document.body.textContent : ''),
+  stopped: () => {STOPPED_JS},
 }};
 new MutationObserver(() => {{
   for (const [name, cond] of Object.entries(__conds)) {{
@@ -79,8 +80,7 @@ def one_round(page, url: str) -> dict[str, tuple[float, float]]:
     stop.wait_for()
     start = time.perf_counter()
     stop.click()
-    page.wait_for_function("() => /Stopped (#\\d+ .*)?at step/.test(document.body.textContent)", timeout=30_000,
-                           polling=20)  # the toast, or the message above the charts
+    page.wait_for_function(f"() => {STOPPED_JS}", timeout=30_000, polling=20)
     stopped = time.perf_counter() - start, seen(page, "stopped")
     return {"train -> first point": first[::-1], "reload -> run shown": reload[::-1],
             "stop -> stopped": stopped[::-1]}

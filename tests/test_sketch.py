@@ -13,7 +13,7 @@ import pytest
 from lab.engine.config import RunConfig
 from lab.engine.events import RunRecord
 from lab.engine.train import Trainer
-from lab.figures.sketch import MAX_COLUMNS, MAX_POINTS, nice_ticks, svg_of
+from lab.figures.sketch import MAX_COLUMNS, MAX_POINTS, img_of, nice_ticks, svg_of
 from lab.figures.train import LiveFigures, grad_heatmap, loss_step_figure, run_figures
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -101,10 +101,10 @@ def test_nice_ticks_are_round_and_cover_the_range():
 def test_sketches_are_redrawn_only_with_their_figures(record):
     partial = deepcopy(record)
     partial.steps, partial.epochs = record.steps[:8], record.epochs[:1]
-    live = LiveFigures()
-    first = live.sketches(partial, [])
+    live = LiveFigures(img_of)
+    first = live.get(partial, [])
     partial.steps = record.steps[:12]
-    second = live.sketches(partial, [])
+    second = live.get(partial, [])
     assert second["accuracy"] is first["accuracy"]  # the same string: the browser has nothing to redo
     assert second["loss-step"] != first["loss-step"]
     assert 'data-meta="loss-step" data-points="12"' in second["loss-step"]

@@ -8,6 +8,7 @@ import streamlit as st
 
 from lab.engine.config import RunConfig
 from lab.figures import train as charts
+from lab.figures.sketch import img_of
 from ui.session import AppKeys
 
 W = "train_w_"  # prefix of the page's widget keys; tests and the browser read them by these names
@@ -72,8 +73,8 @@ class TrainState(AppKeys):
 
     @property
     def live_figures(self) -> charts.LiveFigures:
-        """The live run's figures, each kept while the part of the record it draws stays the same."""
-        return self.run_figures("live")
+        """The Train page's charts as SVG images, each kept while the part of the record it draws stays the same."""
+        return self._s.setdefault("train_figures_live", charts.LiveFigures(img_of))
 
     @property
     def compare_memo(self) -> charts.FigureMemo:
@@ -81,7 +82,7 @@ class TrainState(AppKeys):
         return self._s.setdefault("train_compare_memo", charts.FigureMemo())
 
     def run_figures(self, key: str) -> charts.LiveFigures:
-        """The figures of one run shown under key ("live", or a permanent link's "linked")."""
+        """The Plotly figures of one run shown under key (a permanent link's "linked")."""
         return self._s.setdefault(f"train_figures_{key}", charts.LiveFigures())
 
     @staticmethod

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
 from lab.engine.events import RunRecord, finite
 from lab.figures.layout import figure, fit_legend, note
-from lab.figures.sketch import img_of
 from lab.i18n import t
 
 MAX_POINTS = 1500  # per line: more points than pixels only slow the live redraw
@@ -191,33 +190,25 @@ class FigureMemo:
 class LiveFigures:
     """A run's charts, each rebuilt only when the part of the record it draws has changed.
 
-    An unchanged chart is sent as the same figure, which the browser redraws far more cheaply: in
+    An unchanged chart is sent as the same object, which the browser does not draw again: in
     Chromium on 2 cores, redrawing all six charts every second took a whole core, and every click,
-    reload and Stop waited behind it.
+    reload and Stop waited behind it. `draw` turns a built figure into what the page shows (the Train
+    page: an SVG image, sketch.img_of); by default the Plotly figure itself.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, draw: Callable[[go.Figure], object] | None = None) -> None:
         self._memos: defaultdict[str, FigureMemo] = defaultdict(FigureMemo)  # one per chart
-        self._sketches: dict[str, tuple[go.Figure, str]] = {}  # chart -> (the figure drawn, its SVG)
+        self._draw = draw or (lambda fig: fig)
 
-    def sketches(self, record: RunRecord, paired: Runs, lang: str = "en") -> dict[str, str]:
-        """The same charts as light SVG images (for a run while it trains), each redrawn only with its figure."""
-        out = {}
-        for name, fig in self.get(record, paired, lang).items():
-            drawn = self._sketches.get(name)
-            if drawn is None or drawn[0] is not fig:
-                drawn = self._sketches[name] = (fig, img_of(fig))
-            out[name] = drawn[1]
-        return out
-
-    def get(self, record: RunRecord, paired: Runs, lang: str = "en") -> dict[str, go.Figure]:
-        """The run's charts by meta name, plus "group" overlaying a paired comparison."""
+    def get(self, record: RunRecord, paired: Runs, lang: str = "en") -> dict[str, object]:
+        """The run's charts by meta name, plus "group" overlaying a paired comparison, each drawn."""
+        draw = self._draw
         figures = {name: self._memos[name].get((lang, id(record), len(getattr(record, part))),
-                                               lambda build=build: build(record, lang))
+                                               lambda build=build: draw(build(record, lang)))
                    for name, (build, part) in LIVE_PARTS.items()}
         if len(paired) > 1:
             key = (lang, *(record_version(r) for _, r in paired))
-            figures["group"] = self._memos["group"].get(key, lambda: compare_loss_figure(paired, lang))
+            figures["group"] = self._memos["group"].get(key, lambda: draw(compare_loss_figure(paired, lang)))
         return figures
 
 

@@ -99,7 +99,7 @@ class LocalExecutor:
         # 16x slower per epoch than a 1-thread run.
         self.threads = threads_per_run or budget.threads_per_run(limits, self.slots)
         self._procs: list[subprocess.Popen] = []
-        self._warm: set[int] = set()  # pids of the workers asked to warm up
+        self._warm = False  # a page asked for warm workers: new ones (replacements) are asked too
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self.store.recover()
@@ -114,6 +114,8 @@ class LocalExecutor:
             p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
         command = [sys.executable, "-m", "lab.runs.executor", self.store.url, str(self.threads), str(os.getpid())]
         self._procs.append(subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.PIPE))
+        if self._warm:
+            self._ask_warm(self._procs[-1])
 
     def _watch(self) -> None:
         """Replace dead workers (failing their run only) and stop abandoned runs."""
@@ -151,16 +153,21 @@ class LocalExecutor:
         """Nothing beyond the store's flag: the run's writer polls it."""
 
     def warm(self) -> None:
-        """Ask each worker not yet asked to warm up (a line on its stdin); cheap to call on every page run."""
+        """Ask every worker to warm up (a line on its stdin), once; cheap to call on every page run."""
         with self._lock:
-            for proc in self._procs:
-                if proc.pid not in self._warm and proc.poll() is None:
-                    try:
-                        proc.stdin.write(b"warm\n")
-                        proc.stdin.flush()
-                    except OSError:  # it just died: _watch replaces it
-                        continue
-                    self._warm.add(proc.pid)
+            if not self._warm:
+                self._warm = True
+                for proc in self._procs:
+                    self._ask_warm(proc)
+
+    @staticmethod
+    def _ask_warm(proc: subprocess.Popen) -> None:
+        """One line on the worker's stdin: it warms up between runs."""
+        try:
+            proc.stdin.write(b"warm\n")
+            proc.stdin.flush()
+        except OSError:  # it just died: _watch replaces it (and asks the new one)
+            pass
 
     def close(self) -> None:
         """Stop the workers (their runs end as interrupted)."""
