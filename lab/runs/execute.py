@@ -98,16 +98,17 @@ class StoreWriter:
             if now < next_try:
                 continue
             try:
-                if self._write():
-                    WRITERS.pop(self.run_id, None)
-                    return
-                if now - last_poll >= STOP_POLL_S and self._end is None:
+                written = self._write()
+                if not written and now - last_poll >= STOP_POLL_S:
                     last_poll, beat = now, now - last_beat >= BEAT_S
                     last_beat = now if beat else last_beat
                     if self.store.beat(self.run_id) if beat else self.store.stop_requested(self.run_id):
                         self._stop_trainer()
                 self._back()
                 tries = 0
+                if written:
+                    WRITERS.pop(self.run_id, None)
+                    return
             except StoreError as exc:
                 self._away(exc)
                 next_try, tries = time.monotonic() + min(RETRY_MAX_S, RETRY_S * 2 ** tries), tries + 1

@@ -16,7 +16,7 @@ from collections import deque
 from lab.engine.events import Event
 from lab.runs.records import event_from_row, event_to_row
 
-MEMORY_EVENTS = 2000  # a few MB of StepsLogged blocks; a fast GPU run logs ~20 a second
+MEMORY_EVENTS = int(os.environ.get("RELULAB_SPOOL_EVENTS", "2000"))  # a few MB; a fast GPU run logs ~20/s
 
 
 def spool_dir() -> str:
