@@ -27,10 +27,13 @@ def lang() -> str:
 
 
 def notice(exc: StoreError) -> None:
-    """The banner (for a store that cannot be used at all, what is wrong with it); never a traceback."""
+    """The banner (for a store that cannot be used at all, what is wrong with it); never a traceback.
+
+    An outage's cause (a database restarting, a full disk) is for the server's log, where the trainers'
+    writers say it; the page says only what a student needs to know, in the page's language.
+    """
     if isinstance(exc, StoreUnavailable):
         st.warning(t("outage.banner", lang()), icon=":material/cloud_off:")
-        st.caption(str(exc))
     else:
         st.error(t("store.error", lang(), message=str(exc)))
 
@@ -43,6 +46,17 @@ def guarded(step):
             return step(*args, **kwargs)
         except StoreError as exc:
             notice(exc)
+            return None
+    return run
+
+
+def silent(step):
+    """step, doing nothing instead of raising when the store fails (a side note the page's banner covers)."""
+    @functools.wraps(step)
+    def run(*args, **kwargs):
+        try:
+            return step(*args, **kwargs)
+        except StoreError:
             return None
     return run
 

@@ -136,7 +136,7 @@ def header(page: Page) -> None:
 
 
 @st.fragment(run_every=3)
-@outage.guarded
+@outage.silent
 def class_banner(page: Page) -> None:
     """The student's class and the teacher's challenge, looked up every 3 s; one click loads it."""
     lang = page.lang
