@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
+import psycopg
 import pytest
 
 from lab.engine.events import Event, RunEnded, RunRecord, StepsLogged
 from lab.runs.records import event_to_row
 from lab.runs.store import Store
+from tests.pg import PostgresServer
 
 
 def wait_until(predicate, timeout: float = 120.0, every: float = 0.05):
@@ -49,3 +52,28 @@ def train_aside(execute, *args, **kwargs) -> tuple[threading.Thread, list]:
     thread = threading.Thread(target=lambda: out.append(execute(*args, **kwargs)), daemon=True)
     thread.start()
     return thread, out
+
+
+def hold_every_connection(pg: PostgresServer) -> list:
+    """Open connections to pg until it refuses one for lack of slots; the open ones."""
+    held = []
+    while True:
+        try:
+            held.append(psycopg.connect(host="127.0.0.1", port=pg.port, user="relulab", password=pg.password,
+                                        dbname="postgres", connect_timeout=5))
+        except psycopg.OperationalError as exc:
+            assert "too many clients" in str(exc), exc
+            return held
+
+
+def fill(folder: Path) -> Path:
+    """Fill the filesystem of folder to the last byte; the file that fills it."""
+    filler = folder / "filler"
+    with open(filler, "wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler

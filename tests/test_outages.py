@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -26,7 +25,7 @@ from lab.runs.recovery import PATIENCE_S, STALE_HEARTBEAT_S
 from lab.runs.schema import StoreUnavailable
 from lab.runs.store import Store
 from tests.conftest import ROOT
-from tests.outage import assert_nothing_lost, train_aside, wait_until
+from tests.outage import assert_nothing_lost, fill, hold_every_connection, train_aside, wait_until
 from tests.pg import PostgresServer
 
 # 1,200 steps an epoch, 100 epochs: longer than any test waits, so each of these runs ends with a stop.
@@ -155,18 +154,6 @@ def test_the_cli_rides_out_a_postgresql_restart(pg, tmp_path):
     assert [s["step"] for s in json.loads(out.read_text())["steps"]] == steps
 
 
-def hold_every_connection(pg: PostgresServer) -> list:
-    """Open connections to pg until it refuses one for lack of slots; the open ones."""
-    held = []
-    while True:
-        try:
-            held.append(psycopg.connect(host="127.0.0.1", port=pg.port, user="relulab", password=pg.password,
-                                        dbname="postgres", connect_timeout=5))
-        except psycopg.OperationalError as exc:
-            assert "too many clients" in str(exc), exc
-            return held
-
-
 def test_postgresql_refusing_new_connections_loses_nothing(pg, mnist):
     url = fresh_db(pg)
     store = Store(url)
@@ -209,19 +196,6 @@ def small_disk(tmp_path):
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(folder: Path) -> Path:
-    """Fill the filesystem of folder to the last byte; the file that fills it."""
-    filler = folder / "filler"
-    with open(filler, "wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-        except OSError:
-            pass
-    return filler
 
 
 def test_a_full_disk_under_the_sqlite_store_loses_nothing(small_disk, mnist):
