@@ -113,7 +113,7 @@ def test_past_its_patience_a_run_ends_saying_why_and_its_events_still_arrive(pg,
     thread.join(timeout=60)
     assert not thread.is_alive()
     events = assert_nothing_lost(store, run.id, out[0], "interrupted")
-    assert "could not be reached for 3 s" in events[-1].message and "cannot be reached" in events[-1].message
+    assert "the run store could not be reached for 3 s" in events[-1].message
     assert store.get_run(run.id).message == events[-1].message
     assert store.load_weights(run.id)[1:] == ("checkpoint", ended_at)  # what it had learned is kept
 
@@ -141,7 +141,7 @@ def test_the_cli_rides_out_a_postgresql_restart(pg, tmp_path):
         cli.kill()
     assert cli.returncode == 0, stderr
     assert "Traceback" not in stderr + stdout
-    assert "the run store cannot be reached" in stderr and "the run store answers again" in stderr
+    assert stderr.count("the run store cannot be reached") == 1 and "the run store answers again" in stderr
     ended = store.get_run(run.id)
     assert ended.status == "stopped" and stdout.startswith("stopped: ")
     events = [e for _, e in store.events(run.id)]

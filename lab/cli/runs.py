@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import threading
 import time
@@ -124,6 +125,9 @@ def train_stored(config: RunConfig, args: argparse.Namespace, printer) -> tuple[
     print(f"run {run.id} in {safe_url(store.url)}", file=sys.stderr)
     try:
         if ray_executor is None:
+            # The terminal says when the store goes and comes back (follow); the trainer's writer only
+            # speaks if it gives up (its warnings are for a server's log).
+            logging.getLogger("lab.runs.execute").setLevel(logging.ERROR)
             done = threading.Event()
             reader = threading.Thread(target=follow, args=(store, run.id, printer, done), daemon=True)
             reader.start()

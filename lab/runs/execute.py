@@ -202,9 +202,10 @@ class StoreWriter:
 
 def gave_up_message(step: int, writer: StoreWriter) -> str:
     """Why a run ended after its writer ran out of patience, for people."""
-    return (f"Interrupted at step {step}: the run store could not be reached for {writer.patience:.0f} s "
-            f"({writer.error}). Everything it logged until then is kept, with its weights at that step as a "
-            "checkpoint; train it again to finish.")
+    wait = f"{writer.patience / 60:g} min" if writer.patience >= 60 else f"{writer.patience:g} s"
+    return (f"Interrupted at step {step}: the run store could not be reached for {wait}, so the run was ended. "
+            "Everything it logged until then is kept, with its weights at that step as a checkpoint; train it "
+            "again to finish.")
 
 
 def execute_run(store: Store, run_id: str, threads: int | None = None, data=None, claimed: bool = False,

@@ -58,7 +58,7 @@ def _worker_main(url: str, threads: int, parent: int) -> None:
     threading.Thread(target=watch_parent, name="relulab-parent", daemon=True).start()
     wanted = threading.Event()  # the server asked for a warm-up (a line on stdin)
     threading.Thread(target=lambda: sys.stdin.readline() and wanted.set(), name="relulab-warm", daemon=True).start()
-    warmed = False
+    warmed, away = False, False
     while True:
         if wanted.is_set() and not warmed:
             warm_up()
@@ -66,9 +66,12 @@ def _worker_main(url: str, threads: int, parent: int) -> None:
         try:
             run = store.claim("local")
         except StoreError as exc:
-            LOG.error("worker: %s", exc)
+            if not away:  # once per outage, not every 2 s
+                LOG.warning("worker: no run store, waiting for it: %s", exc)
+            away = True
             time.sleep(2.0)
             continue
+        away = False
         if run is None:
             time.sleep(POLL_S)
             continue
