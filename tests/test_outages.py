@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -287,3 +288,24 @@ def test_a_run_whose_trainer_fell_silent_is_interrupted_by_whoever_looks_first(s
     assert [r.status for r in page.list_runs(owner="alice")] == ["interrupted", "running"]
     assert "Interrupted at step 0" in store.get_run(silent.id).message
     assert store.record(silent.id).status == "interrupted"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_every_page_with_the_store_down_shows_a_banner_in_its_language_and_no_traceback(lang, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from lab.i18n import t
+
+    with socket.socket() as s:  # a PostgreSQL that is not there: the connection is refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("RELULAB_DB", f"postgresql+psycopg://relulab:pw@127.0.0.1:{port}/relulab")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["lang"] = lang
+    at.run()
+    for page in ("train", "classroom", "draw", "home", "activations", "optimizers"):
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        banners = [w.value for w in at.warning if w.value == t("outage.banner", lang)]
+        assert len(banners) == (1 if page in ("train", "classroom", "draw") else 0), (page, banners)
+        assert not [e.value for e in at.error], page  # a store that is away is no error of the page's

@@ -62,8 +62,9 @@ def browser_sources(page: DrawPage) -> Models:
     """This browser's stored models (lab.runs.sources, the one accessor) and a linked one; a warning for a bad link."""
     run_id = st.query_params.get("model")
     try:
-        linked = run_model(open_store(), run_id) if run_id and not page.store_error else None
-        sources = [] if page.store_error else browser_models(open_store(), page.owner)
+        store = open_store()
+        linked = run_model(store, run_id) if run_id else None
+        sources = browser_models(store, page.owner)
     except StoreError as exc:  # the store is away: the shipped model and files still work
         outage.notice(exc)
         linked, sources = None, []

@@ -63,19 +63,20 @@ def silent(step):
 
 def wait_for_store(slot, exc: StoreError) -> None:
     """A page run failed on the store (exc): say so in slot, the page's top, and rerun the page once it answers."""
-    del exc  # _poll asks again at once and says what it meets then
     with slot.container():
-        st.fragment(_poll, run_every=POLL_S)()
+        st.fragment(_poll, run_every=POLL_S)(time.monotonic(), exc)
 
 
-def _poll() -> None:
-    """Ask the store again; while it does not answer, say so; once it does, rerun the whole page."""
-    try:
-        open_store().load()
-    except StoreError as exc:
-        notice(exc)
-        return
-    st.rerun(scope="app")
+def _poll(failed_at: float, exc: StoreError) -> None:
+    """Ask the store again (not in the page run that just failed); once it answers, rerun the whole page."""
+    if time.monotonic() - failed_at > POLL_S / 2:
+        try:
+            open_store().load()
+        except StoreError as now:
+            exc = now
+        else:
+            st.rerun(scope="app")
+    notice(exc)
 
 
 def keep_stop(step):
