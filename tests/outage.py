@@ -26,10 +26,7 @@ def wait_until(predicate, timeout: float = 120.0, every: float = 0.05):
 
 
 def assert_nothing_lost(store: Store, run_id: str, record: RunRecord, status: str) -> list[Event]:
-    """The run's stored events are the trainer's, step by step: each once, in order, none missing; its end.
-
-    record: what the trainer itself recorded (Trainer.record, returned by execute_run). Returns the events.
-    """
+    """The stored events are the trainer's record (execute_run's) step by step, each once, and its end; the events."""
     pairs = store.events(run_id)
     assert [seq for seq, _ in pairs] == list(range(1, len(pairs) + 1)), "gaps in the event numbers"
     events = [event for _, event in pairs]

@@ -27,11 +27,9 @@ def lang() -> str:
 
 
 def notice(exc: StoreError) -> None:
-    """The banner (for a store that cannot be used at all, what is wrong with it); never a traceback.
-
-    An outage's cause (a database restarting, a full disk) is for the server's log, where the trainers'
-    writers say it; the page says only what a student needs to know, in the page's language.
-    """
+    """The banner (for a store that cannot be used at all, what is wrong with it); never a traceback."""
+    # An outage's cause (a database restarting, a full disk) is for the server's log, where the trainers'
+    # writers say it; the page says only what a student needs to know, in the page's language.
     if isinstance(exc, StoreUnavailable):
         st.warning(t("outage.banner", lang()), icon=":material/cloud_off:")
     else:

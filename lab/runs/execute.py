@@ -83,8 +83,7 @@ class StoreWriter:
             self._inbox.put(event)
 
     def close(self, ended: RunEnded, weights: dict | None = None) -> None:
-        """Write the run's end after everything else (weights: final if it finished or stopped, else the
-        latest checkpoint) and wait until the store has it all, however long it is away."""
+        """Write the run's end last (weights: final if it finished or stopped, else a checkpoint); wait for all."""
         self._inbox.put((ended, weights, time.time()))
         self._thread.join()
 

@@ -149,15 +149,13 @@ class Store(StoreWeights, StoreRecovery):
 
     def append_events(self, run_id: str, items: list[Event], heartbeat: bool = True, first_seq: int | None = None,
                       **row: object) -> bool:
-        """Append events in order and keep the run row's live figures current (one transaction); False if no run.
-
-        A trainer's writer numbers its events (first_seq: the number of items[0]) and may send a batch
-        again when it does not know whether the last try was stored (the store went away mid-commit).
-        An event is known by its payload (no two events of a run are alike: each names its steps or
-        epoch), so one already stored at or after first_seq is not written twice; the others go at the
-        end, in order. Usually that is where the writer numbered them; when someone else wrote in
-        between (a reader that took the run for dead while the store was away), after that.
-        """
+        """Append events in order and keep the run row's live figures current (one transaction); False if no run."""
+        # A trainer's writer numbers its events (first_seq: the number of items[0]) and may send a batch
+        # again when it does not know whether the last try was stored (the store went away mid-commit).
+        # An event is known by its payload (no two events of a run are alike: each names its steps or
+        # epoch), so one already stored at or after first_seq is not written twice; the others go at the
+        # end, in order. Usually that is where the writer numbered them; when someone else wrote in
+        # between (a reader that took the run for dead while the store was away), after that.
         if not items:
             return True
         values: dict = {"heartbeat": time.time()} if heartbeat else {}
@@ -200,10 +198,7 @@ class Store(StoreWeights, StoreRecovery):
 
     def finish(self, run_id: str, ended: RunEnded, final: dict | None = None, seq: int | None = None,
                at: float | None = None) -> bool:
-        """Record how a run ended, after its final weights: its end event and the row's end together.
-
-        seq: the number its trainer's writer gave the end event (see append_events); at: when it ended.
-        """
+        """The run's end after its final weights: its end event (seq: its writer's number) and row, ended at `at`."""
         if final is not None:  # weights first: a run that reads as ended has them
             self.save_weights(run_id, final, ended.step, "final")
         values = {"status": ended.status, "message": ended.message, "ended": at or time.time(),
