@@ -7,6 +7,7 @@ from lab.runs.executor import get_executor
 from lab.runs.store import StoreError, open_store
 from lab.web.presence import COOKIE, TabHandle, Tabs, cookie_script, owner_token
 from lab.web.style import style_tag
+from ui import outage
 
 
 def presenting() -> bool:
@@ -68,6 +69,7 @@ def connect_runs() -> None:
         get_executor(store)
         this_tab(owner, store.url)
         st.session_state.store_error = None
+        outage.send_kept(store, owner)  # a stop pressed while the store was away
     except StoreError as exc:  # the lesson pages still work; Train and Draw say why they cannot
         st.session_state.store_error = str(exc)
 
@@ -94,5 +96,9 @@ with st.sidebar:
     st.toggle(t("app.present", lang), key="present_switch", on_change=switch_present,
               help=t("app.present_help", lang))
 st.set_page_config(page_title=f"{page.title} · {t('app.title', lang)}")
+top = st.empty()  # an outage's banner goes here (always there: nothing below it moves)
 connect_runs()
-page.run()
+try:
+    page.run()
+except StoreError as exc:  # the store went away mid-page: a banner, never a traceback; back by itself
+    outage.wait_for_store(top, exc)

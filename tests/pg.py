@@ -26,7 +26,8 @@ def pg_bin() -> Path:
 class PostgresServer:
     """One throw-away cluster listening on 127.0.0.1 only, with trust auth for user relulab."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_connections: int = 200) -> None:
+        self.max_connections = max_connections
         self.dir = Path(tempfile.mkdtemp(prefix="relulab-pg-"))
         self.data = self.dir / "data"
         with socket.socket() as s:
@@ -47,8 +48,8 @@ class PostgresServer:
             shutil.chown(self.dir, self.user)
         self._run("initdb", "-D", str(self.data), "-U", "relulab", "--auth=trust", "-E", "UTF8")
         with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
-                       f"unix_socket_directories = '{self.dir}'\nfsync = off\nmax_connections = 200\n")
+            conf.write(f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = "
+                       f"'{self.dir}'\nfsync = off\nmax_connections = {self.max_connections}\n")
         with open(self.data / "pg_hba.conf", "w") as hba:  # passwords checked, so wrong ones are refused
             hba.write("local all all trust\nhost all relulab 127.0.0.1/32 scram-sha-256\n")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "start")
@@ -70,6 +71,14 @@ class PostgresServer:
     def url(self, db: str, password: str | None = None) -> str:
         """postgresql+psycopg URL of a database here."""
         return f"postgresql+psycopg://relulab:{password or self.password}@127.0.0.1:{self.port}/{db}"
+
+    def pause(self) -> None:
+        """Stop the server as a maintenance restart does (open connections are ended); its data stays."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start it again on the same port, with the same data."""
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "start")
 
     def stop(self) -> None:
         """Stop the server and delete its folder."""

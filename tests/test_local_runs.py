@@ -149,19 +149,60 @@ def _zombie(pid: int) -> bool:
         return True
 
 
-def test_a_killed_worker_fails_its_run_only_and_a_new_worker_trains_the_next(tmp_path):
+def test_a_killed_worker_interrupts_its_run_only_keeping_every_stored_step_and_the_next_run_trains(tmp_path,
+                                                                                                    mnist):
     store = Store(f"sqlite:///{tmp_path / 'runs.sqlite3'}")
     executor = LocalExecutor(store, slots=1, threads_per_run=1)
+    doomed_config = RunConfig(depth=1, width=64, epochs=50, train_subset=5000, batch_size=50, log_every=3,
+                              probe_every=40)
     try:
-        doomed = store.create_run(RunConfig(depth=2, width=256, epochs=50), "alice")
-        wait_until(lambda: store.get_run(doomed.id).step >= 50, timeout=120)
+        doomed = store.create_run(doomed_config, "alice")
+        after = store.create_run(TINY, "bob")  # queued behind it: the next run must still train
+        wait_until(lambda: store.get_run(doomed.id).step >= 150, timeout=180)
         os.kill(store.get_run(doomed.id).pid, signal.SIGKILL)
-        wait_until(lambda: store.get_run(doomed.id).status == "failed", timeout=10)
-        assert "exit code -9; killed, perhaps for lack of memory" in store.get_run(doomed.id).message
-        after = store.create_run(TINY, "bob")
-        wait_until(lambda: store.get_run(after.id).status == "finished", timeout=120)
+        killed = time.monotonic()
+        wait_until(lambda: store.get_run(doomed.id).status == "interrupted", timeout=10)
+        seconds = time.monotonic() - killed
+        run = store.get_run(doomed.id)
+        assert "exit code -9; killed, perhaps for lack of memory" in run.message and "checkpoint" in run.message
+        wait_until(lambda: store.get_run(after.id).status == "finished", timeout=180)
     finally:
         executor.close()
+    # What the worker had stored is the trainer's run, step by step: the same config trained here
+    # to the same step logs the same steps, losses and gradient norms; nothing twice, nothing missing.
+    stored = store.record(doomed.id)
+    assert stored.status == "interrupted" and stored.steps, f"interrupted after {seconds:.1f} s"
+    reference = train_until(doomed_config, mnist, stored.steps[-1]["step"])
+    assert [s["step"] for s in stored.steps] == [s["step"] for s in reference.steps[:len(stored.steps)]]
+    assert [s["step"] for s in stored.steps] == list(range(1, stored.steps[-1]["step"] + 1, 3))
+    for mine, theirs in zip(stored.steps, reference.steps, strict=False):
+        assert mine["loss"] == pytest.approx(theirs["loss"], rel=1e-4)
+        assert mine["grad_norms"] == pytest.approx(theirs["grad_norms"], rel=1e-3)
+    assert [a["step"] for a in stored.activations] == [a["step"] for a in reference.activations][
+        :len(stored.activations)]
+    assert [seq for seq, _ in store.events(doomed.id)] == list(range(1, store.get_run(doomed.id).last_seq + 1))
+    assert store.load_weights(doomed.id)[1] == "checkpoint"  # what it had learned is kept
+
+
+def train_until(config: RunConfig, data, step: int):
+    """The config trained here (one thread, as the worker) until it has logged step; the trainer's record."""
+    import torch
+
+    from lab.engine.train import Trainer
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    trainer = None
+
+    def enough(event) -> None:
+        if trainer is not None and trainer.step >= step:
+            trainer.stop()
+
+    try:
+        trainer = Trainer(config, enough, data=data)
+        return trainer.run()
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _rss_mb(pid: int) -> float:

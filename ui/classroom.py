@@ -12,6 +12,7 @@ from lab.figures import board as F
 from lab.i18n import t
 from lab.runs.store import Store
 from lab.web import presence
+from ui import outage
 
 KEEP = "—"  # a challenge selector left at the preset's value
 REFRESH_S = 1.0  # a new run shows within ~1.5 s (target 3 s); ~140 ms server time at 300 runs
@@ -131,6 +132,7 @@ def challenge_form(page: ClassPage, klass: C.ClassRow, key: str) -> None:
 
 
 @st.fragment(run_every=REFRESH_S)
+@outage.guarded
 def live_board(page: ClassPage, class_id: str, color_by: str) -> None:
     """Counts, curves, accuracy charts, best run, flags and the table; refreshed every second."""
     lang = page.lang

@@ -14,7 +14,8 @@ from lab.draw.uploads import MAX_BYTES, UploadError, decode_upload
 from lab.i18n import t
 from lab.runs.labels import TrainedModel, model_choices, relabel
 from lab.runs.sources import ModelSource, browser_models, run_model
-from lab.runs.store import open_store
+from lab.runs.store import StoreError, open_store
+from ui import outage
 from ui.session import AppKeys
 
 DEFAULT = "__default__"  # picker key of the shipped model; trained models are keyed by their label
@@ -60,8 +61,13 @@ class Models:
 def browser_sources(page: DrawPage) -> Models:
     """This browser's stored models (lab.runs.sources, the one accessor) and a linked one; a warning for a bad link."""
     run_id = st.query_params.get("model")
-    linked = run_model(open_store(), run_id) if run_id and not page.store_error else None
-    sources = [] if page.store_error else browser_models(open_store(), page.owner)
+    try:
+        store = open_store()
+        linked = run_model(store, run_id) if run_id else None
+        sources = browser_models(store, page.owner)
+    except StoreError as exc:  # the store is away: the shipped model and files still work
+        outage.notice(exc)
+        linked, sources = None, []
     if linked is not None:
         sources = [s for s in sources if s.run_id != linked.run_id] + [linked]
     if run_id and linked is None:
@@ -141,6 +147,8 @@ def get_model(page: DrawPage, models: Models, key: str):
         return predict.model_from_source(models.trained[key])
     except ModelFileError as exc:
         st.error(t("draw.model.missing", page.lang, message=exc))
+    except StoreError as exc:  # a still-training model's checkpoint cannot be read now
+        outage.notice(exc)
     except (ValueError, RuntimeError, KeyError) as exc:  # shapes that do not chain 784 -> 10
         st.error(t("draw.model.bad", page.lang, message=exc))
     return None

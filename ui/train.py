@@ -17,6 +17,7 @@ from lab.runs.execute import Executor
 from lab.runs.executor import get_executor
 from lab.runs.store import ACTIVE, Store, StoredRun, open_store
 from lab.web import train_form as form
+from ui import outage
 from ui.train_state import TrainState
 
 CUDA = torch.cuda.is_available()
@@ -36,10 +37,7 @@ class Page:
 
 
 def open_page(state: TrainState) -> Page:
-    """The page's context; a store that could not open stops the page with its error."""
-    if state.store_error:
-        st.error(t("store.error", state.lang, message=state.store_error))
-        st.stop()
+    """The page's context; a store that cannot open stops the page (app.py says why and waits for it)."""
     store = open_store()
     executor = get_executor(store)
     executor.warm()  # a student here will likely train soon: the first run need not wait for torch's imports
@@ -138,6 +136,7 @@ def header(page: Page) -> None:
 
 
 @st.fragment(run_every=3)
+@outage.silent
 def class_banner(page: Page) -> None:
     """The student's class and the teacher's challenge, looked up every 3 s; one click loads it."""
     lang = page.lang
@@ -200,6 +199,7 @@ def set_widgets(page: Page, config: RunConfig, preset: str | None) -> None:
     page.state.loaded(config, preset, form.all_widget_values(config))
 
 
+@outage.toast_on_failure("outage.not_started")
 def start(page: Page, configs: list[RunConfig], group: str | None) -> None:
     """Queue runs in the store (they train in this order); the executor picks them up."""
     store, owner, lang = page.store, page.owner, page.lang
@@ -219,6 +219,7 @@ def start(page: Page, configs: list[RunConfig], group: str | None) -> None:
         page.executor.submit(store.create_run(config, owner, group, executor=page.executor.name, **in_class).id)
 
 
+@outage.keep_stop
 def stop_all(page: Page) -> None:
     """Stop this browser's runs, then wait (up to 1.5 s) so the page can say they stopped: first in a toast."""
     asked = page.store.list_runs(owner=page.owner, statuses=ACTIVE)

@@ -19,6 +19,7 @@ from lab.runs.labels import distinct_labels
 from lab.runs.progress import progress_of
 from lab.runs.store import ENDED, StoredRun
 from lab.web import train_form as form
+from ui import outage
 from ui.train import Page, my_runs
 
 NO_RUN = RunRecord()  # one object for ever: the live figures are keyed by a record's identity
@@ -95,7 +96,7 @@ def live_run(page: Page, runs: list[StoredRun]) -> None:
     fresh = any(r.step == 0 and time.time() - r.created < 10 for r in active)  # its first point is awaited
     shape = tuple((r.id, r.status) for r in active)  # when this changes, the whole page is redrawn
     every = (0.5 if fresh else 1.0 if training else 2.0) if active else None
-    st.fragment(live_view, run_every=every)(page, shape)
+    st.fragment(outage.guarded(live_view), run_every=every)(page, shape)  # a banner while the store is away
 
 
 def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:

@@ -2,14 +2,10 @@
 
 import streamlit as st
 
-from lab.runs.store import StoreError, open_store
+from lab.runs.store import open_store
 from ui import classroom as ui
 
-try:
-    store = open_store()
-except StoreError as exc:
-    st.error(str(exc))
-    st.stop()
+store = open_store()  # a store that cannot be used stops the page: app.py says so and waits for it
 page = ui.ClassPage(store)
 if st.query_params.get("teacher") is not None:
     ui.teacher_view(page, st.query_params["teacher"])

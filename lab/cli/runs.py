@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import threading
 import time
@@ -20,6 +21,7 @@ from lab.runs.store import Store, StoreError, open_store
 from lab.runs.stored import StoredRun
 
 FOLLOW_S = 0.1  # the terminal reads new events this often
+AWAY_S = 1.0  # and asks a store that does not answer again this often
 
 
 def add_store_flags(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
@@ -85,17 +87,28 @@ def describe(run: StoredRun) -> str:
 
 
 def follow(store: Store, run_id: str, on_event, stop: threading.Event | None = None) -> None:
-    """Feed the run's stored events to on_event, in order, until its end (or stop is set)."""
-    seen = 0
+    """Feed the run's stored events to on_event, in order, until its end (or stop is set); waits out an outage."""
+    seen, away = 0, False
     while True:
-        for seq, event in store.events(run_id, after=seen):
+        try:
+            new = store.events(run_id, after=seen)
+        except StoreError as exc:  # the trainer spools meanwhile: nothing is lost, the terminal waits
+            new = []
+            if not away:
+                print(f"\nthe run store cannot be reached; training goes on, reconnecting… ({exc})", file=sys.stderr)
+            away = True
+        else:
+            if away:
+                print("the run store answers again", file=sys.stderr)
+            away = False
+        for seq, event in new:
             seen = seq
             on_event(event)
             if isinstance(event, RunEnded):
                 return
         if stop is not None and stop.is_set():
             return
-        time.sleep(FOLLOW_S)
+        time.sleep(AWAY_S if away else FOLLOW_S)
 
 
 def train_stored(config: RunConfig, args: argparse.Namespace, printer) -> tuple[Store, StoredRun] | None:
@@ -112,6 +125,9 @@ def train_stored(config: RunConfig, args: argparse.Namespace, printer) -> tuple[
     print(f"run {run.id} in {safe_url(store.url)}", file=sys.stderr)
     try:
         if ray_executor is None:
+            # The terminal says when the store goes and comes back (follow); the trainer's writer only
+            # speaks if it gives up (its warnings are for a server's log).
+            logging.getLogger("lab.runs.execute").setLevel(logging.ERROR)
             done = threading.Event()
             reader = threading.Thread(target=follow, args=(store, run.id, printer, done), daemon=True)
             reader.start()

@@ -22,6 +22,7 @@ from lab.runs.store import NODE, Store, StoreError, open_store
 LOG = logging.getLogger(__name__)
 POLL_S = 0.1  # an idle worker looks for a queued run this often (one indexed SELECT)
 GRACE_S = float(os.environ.get("RELULAB_GRACE_S", "60"))  # a closed tab's runs stop after this
+LOOK_S = 10.0  # the executor looks for runs whose trainer fell silent this often
 WORKER_NICE = 5
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,16 +46,19 @@ def _worker_main(url: str, threads: int, parent: int) -> None:
         while os.getppid() == parent:
             time.sleep(0.25)
         # The server is gone (killed): the run in hand cannot be seen by anyone; end it honestly.
-        for run in store.list_runs(statuses=["running"]):
-            if run.pid == os.getpid():
-                store.end_without_events(run.id, "interrupted",
-                                         f"Interrupted at step {run.step}: the server stopped.")
+        try:
+            for run in store.list_runs(statuses=["running"]):
+                if run.pid == os.getpid():
+                    store.end_without_events(run.id, "interrupted",
+                                             f"Interrupted at step {run.step}: the server stopped.")
+        except StoreError:  # no store either: its heartbeat goes stale, and any reader ends it
+            pass
         os._exit(0)
 
     threading.Thread(target=watch_parent, name="relulab-parent", daemon=True).start()
     wanted = threading.Event()  # the server asked for a warm-up (a line on stdin)
     threading.Thread(target=lambda: sys.stdin.readline() and wanted.set(), name="relulab-warm", daemon=True).start()
-    warmed = False
+    warmed, away = False, False
     while True:
         if wanted.is_set() and not warmed:
             warm_up()
@@ -62,13 +66,19 @@ def _worker_main(url: str, threads: int, parent: int) -> None:
         try:
             run = store.claim("local")
         except StoreError as exc:
-            LOG.error("worker: %s", exc)
+            if not away:  # once per outage, not every 2 s
+                LOG.warning("worker: no run store, waiting for it: %s", exc)
+            away = True
             time.sleep(2.0)
             continue
+        away = False
         if run is None:
             time.sleep(POLL_S)
             continue
-        execute_run(store, run.id, data=data, claimed=True)
+        try:
+            execute_run(store, run.id, data=data, claimed=True)
+        except StoreError as exc:  # gone between the claim and the start: its heartbeat goes stale
+            LOG.error("worker: run %s not started: %s", run.id, exc)
 
 
 def warm_up() -> None:
@@ -118,27 +128,34 @@ class LocalExecutor:
             self._ask_warm(self._procs[-1])
 
     def _watch(self) -> None:
-        """Replace dead workers (failing their run only) and stop abandoned runs."""
+        """Replace dead workers (their run ends as interrupted), stop abandoned runs, end runs nobody trains."""
+        lost: dict[int, str] = {}  # pid -> why: runs to end, kept until the store answers
+        last_look = 0.0
         while not self._closed.wait(1.0):
             with self._lock:
                 for proc in [p for p in self._procs if p.poll() is not None]:
                     self._procs.remove(proc)
                     proc.stdin.close()
                     why = "; killed, perhaps for lack of memory" if proc.returncode == -9 else ""
-                    self._end_runs_of(proc.pid, "failed", "The training process ended unexpectedly "
-                                      f"(exit code {proc.returncode}{why}).")
+                    lost[proc.pid] = f"the training process ended unexpectedly (exit code {proc.returncode}{why})"
                     if not self._closed.is_set():
                         self._spawn()
             try:
+                for pid in list(lost):
+                    self._end_runs_of(pid, "interrupted", lost.pop(pid))
                 self.store.stop_abandoned(GRACE_S)
+                if time.monotonic() - last_look > LOOK_S:  # listing running runs ends those gone silent
+                    last_look = time.monotonic()
+                    self.store.list_runs(statuses=["running"])
             except StoreError as exc:
-                LOG.error("executor: %s", exc)
+                LOG.warning("executor: %s", exc)
 
-    def _end_runs_of(self, pid: int, status: str, message: str) -> None:
+    def _end_runs_of(self, pid: int, status: str, why: str) -> None:
         """A worker has gone: its run (if any) ends with a message people understand."""
         for run in self.store.list_runs(statuses=["running"]):
             if run.pid == pid and run.node == NODE:
-                self.store.end_without_events(run.id, status, message)
+                self.store.end_without_events(run.id, status, f"Interrupted at step {run.step}: {why}. Its last "
+                                              "checkpoint is kept; train it again to finish.")
 
     @property
     def pids(self) -> list[int]:
@@ -181,7 +198,7 @@ class LocalExecutor:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                 proc.stdin.close()
-                self._end_runs_of(proc.pid, "interrupted", "Interrupted: the server stopped.")
+                self._end_runs_of(proc.pid, "interrupted", "the server stopped")
             self._procs.clear()
 
 

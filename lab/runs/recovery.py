@@ -2,6 +2,13 @@
 
 StoreRecovery is a part of Store (lab.runs.store): runs whose owner left for good are stopped, and
 runs whose trainer died become interrupted.
+
+Two thresholds go together. A trainer that cannot reach the store keeps training for PATIENCE_S, then
+ends its run itself (lab.runs.execute). Its heartbeat cannot be written meanwhile, so a reader takes a
+run for dead only once its heartbeat is STALE_HEARTBEAT_S old, a minute past that patience: by then
+no trainer is training it any more, whatever the outage. If that trainer still holds events when the
+store answers again, they are written after the reader's end and its own end closes the run
+(Store.append_events knows an event by its payload), so nothing is lost either way.
 """
 
 from __future__ import annotations
@@ -13,9 +20,11 @@ import time
 from sqlalchemy import insert, select, update
 
 from lab.runs import schema as S
-from lab.runs.stored import ACTIVE
+from lab.runs.schema import StoreError
+from lab.runs.stored import ACTIVE, StoredRun
 
-STALE_HEARTBEAT_S = 90.0  # a running run on another node whose heartbeat is older is taken as dead
+PATIENCE_S = float(os.environ.get("RELULAB_STORE_PATIENCE_S", "300"))  # a trainer rides out an outage this long
+STALE_HEARTBEAT_S = PATIENCE_S + 60.0  # a running run whose heartbeat is older is taken as dead, by anyone
 NODE = socket.gethostname()
 
 
@@ -35,6 +44,19 @@ def pid_alive(pid: int | None) -> bool:
 
 class StoreRecovery:
     """Store's owner and recovery methods; they run in the Store's transactions (self.tx())."""
+
+    stale_after = STALE_HEARTBEAT_S  # a test may shorten it on its own Store
+
+    def reaped(self, runs: list[StoredRun]) -> list[StoredRun]:
+        """runs, those whose trainer fell silent long ago ended as interrupted: whoever looks first ends them."""
+        cutoff = time.time() - self.stale_after
+        dead = {r.id: r for r in runs if r.status == "running" and (r.heartbeat or r.started or 0) < cutoff}
+        for run in dead.values():
+            try:
+                self.end_without_events(run.id, "interrupted", stale_message(run))
+            except StoreError:  # a read that cannot write (a full disk): the next look tries again
+                return runs
+        return [(self.get_run(r.id) or r) if r.id in dead else r for r in runs]
 
     def owner_present(self, token: str, present: bool = True) -> None:
         """A tab of this owner opened (present) or its last tab closed (not present)."""
@@ -60,10 +82,14 @@ class StoreRecovery:
         now, count = time.time(), 0
         for run in self.list_runs(statuses=["running"]):
             dead = (run.node == node and not pid_alive(run.pid)) or (
-                (run.heartbeat or 0) < now - STALE_HEARTBEAT_S)
-            if dead and self.end_without_events(run.id, "interrupted", (
-                    f"Interrupted at step {run.step}: the process training it stopped (a server restart "
-                    "or a lost node). Its last checkpoint is kept; train it again to finish.")):
+                (run.heartbeat or 0) < now - self.stale_after)
+            if dead and self.end_without_events(run.id, "interrupted", stale_message(run)):
                 count += 1
         return count
+
+
+def stale_message(run: StoredRun) -> str:
+    """Why a run whose trainer is gone was ended, for people."""
+    return (f"Interrupted at step {run.step}: the process training it stopped (a server restart or a lost "
+            "node). Its last checkpoint is kept; train it again to finish.")
 

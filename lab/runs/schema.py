@@ -111,6 +111,10 @@ class StoreError(RuntimeError):
     """The run store cannot be used; the message says why and what to do, for people."""
 
 
+class StoreUnavailable(StoreError):
+    """The store is there but does not answer now (down, unreachable, full, locked): worth waiting for."""
+
+
 def database_url(url: str | None = None) -> str:
     """The URL to use: the argument, else $RELULAB_DB, else the embedded SQLite file."""
     url = url or os.environ.get("RELULAB_DB", "").strip()
@@ -136,8 +140,13 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                             connect_args={"connect_timeout": 5} if url.startswith("postgresql") else {})
+        # A dead server must fail fast and a returning one be found: pre-ping replaces the pool's
+        # connections that died with it, a connection attempt gives up after 5 s, TCP keepalives end a
+        # half-open one within ~25 s, and a page waits at most 10 s for a pooled connection.
+        keepalive = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                     "keepalives_count": 3}
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=10,
+                             pool_recycle=1800, connect_args=keepalive if url.startswith("postgresql") else {})
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise StoreError(f"RELULAB_DB is not a database URL ReLU Lab can use ({exc}). Use "
                          "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user:password@host/db.") from exc
@@ -147,23 +156,39 @@ def make_engine(url: str) -> Engine:
 
 def explain(exc: BaseException, url: str) -> str:
     """A sentence for people about a database error (never a traceback)."""
+    return _explained(exc, url)[0]
+
+
+def store_error(exc: BaseException, url: str) -> StoreError:
+    """The StoreError for a database error: StoreUnavailable when waiting may cure it."""
+    message, passing = _explained(exc, url)
+    return (StoreUnavailable if passing else StoreError)(message)
+
+
+def _explained(exc: BaseException, url: str) -> tuple[str, bool]:
+    """(a sentence for people, whether the cause may pass: a server down, a full disk, a lock)."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
     low = text.lower()
     where = safe_url(url)
     if "not a database" in low or "malformed" in low:
         return (f"The run store {where} is not a readable SQLite database (corrupt or another kind of "
-                "file). Move it aside and ReLU Lab starts a new one; nothing was changed in it.")
+                "file). Move it aside and ReLU Lab starts a new one; nothing was changed in it."), False
     if "readonly" in low or "read-only" in low or "permission denied" in low:
-        return f"The run store {where} is read-only: ReLU Lab needs to write there ({text})."
+        return f"The run store {where} is read-only: ReLU Lab needs to write there ({text}).", False
     if "disk" in low and "full" in low or "no space" in low:
-        return f"The disk holding the run store {where} is full: free some space ({text})."
+        return f"The disk holding the run store {where} is full: free some space ({text}).", True
     if "password authentication failed" in low:
-        return f"PostgreSQL refused the user name or password in RELULAB_DB ({where})."
-    if "connection refused" in low or "could not connect" in low or "timeout" in low or "connection" in low:
-        return f"The run store's database {where} cannot be reached: is it running? ({text})"
+        return f"PostgreSQL refused the user name or password in RELULAB_DB ({where}).", False
+    if "database is locked" in low or "database table is locked" in low:
+        return f"The run store {where} is locked by another process ({text}).", True
+    if "too many clients" in low or "connection slots are reserved" in low:
+        return f"The run store's database {where} refuses new connections: all its slots are taken ({text}).", True
+    if any(word in low for word in ("connection", "could not connect", "timeout", "shutting down", "starting up",
+                                    "recovery mode", "server closed", "terminating")):
+        return f"The run store's database {where} cannot be reached: is it running? ({text})", True
     if "unable to open" in low:
-        return f"The run store file {where} cannot be opened ({text})."
-    return f"The run store {where} failed: {text}"
+        return f"The run store file {where} cannot be opened ({text}).", False
+    return f"The run store {where} failed: {text}", False
 
 
 def safe_url(url: str) -> str:
@@ -203,4 +228,4 @@ def ensure_schema(engine: Engine, url: str) -> None:
     except StoreError:
         raise
     except (SQLAlchemyError, DBAPIError, OSError) as exc:
-        raise StoreError(explain(exc, url)) from exc
+        raise store_error(exc, url) from exc

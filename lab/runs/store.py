@@ -54,7 +54,7 @@ class Store(StoreWeights, StoreRecovery):
         except StoreError:
             raise
         except (SQLAlchemyError, DBAPIError, OSError) as exc:
-            raise StoreError(S.explain(exc, self.url)) from exc
+            raise S.store_error(exc, self.url) from exc
 
     # --- runs -------------------------------------------------------------------------------
     def create_run(self, config: RunConfig, owner: str, group: str | None = None, class_id: str | None = None,
@@ -75,7 +75,7 @@ class Store(StoreWeights, StoreRecovery):
             return None
         with self.tx() as conn:
             row = conn.execute(select(S.runs).where(S.runs.c.id == run_id)).mappings().first()
-        return to_run(row) if row else None
+        return self.reaped([to_run(row)])[0] if row else None
 
     def list_runs(self, owner: str | None = None, class_id: str | None = None,
                   statuses: Iterable[str] | None = None, limit: int | None = None) -> list[StoredRun]:
@@ -92,7 +92,7 @@ class Store(StoreWeights, StoreRecovery):
             query = query.limit(limit)
         with self.tx() as conn:
             rows = conn.execute(query).mappings().all()
-        return [to_run(r) for r in reversed(rows)]
+        return self.reaped([to_run(r) for r in reversed(rows)])
 
     def delete_run(self, run_id: str, owner: str) -> bool:
         """Delete an ended run of this owner with its events and weights; False if not allowed."""
@@ -147,10 +147,17 @@ class Store(StoreWeights, StoreRecovery):
                 return None
         return None
 
-    def append_events(self, run_id: str, items: list[Event], heartbeat: bool = True, **row: object) -> None:
-        """Append events in order and keep the run row's live figures current (one transaction)."""
+    def append_events(self, run_id: str, items: list[Event], heartbeat: bool = True, first_seq: int | None = None,
+                      **row: object) -> bool:
+        """Append events in order and keep the run row's live figures current (one transaction); False if no run."""
+        # A trainer's writer numbers its events (first_seq: the number of items[0]) and may send a batch
+        # again when it does not know whether the last try was stored (the store went away mid-commit).
+        # An event is known by its payload (no two events of a run are alike: each names its steps or
+        # epoch), so one already stored at or after first_seq is not written twice; the others go at the
+        # end, in order. Usually that is where the writer numbered them; when someone else wrote in
+        # between (a reader that took the run for dead while the store was away), after that.
         if not items:
-            return
+            return True
         values: dict = {"heartbeat": time.time()} if heartbeat else {}
         for item in items:
             if isinstance(item, RunStarted):
@@ -162,12 +169,26 @@ class Store(StoreWeights, StoreRecovery):
             elif isinstance(item, EpochEnded):
                 values.update(train_acc=item.train_acc, test_acc=item.test_acc)
         values.update(row)  # e.g. the end's status: readers never see an end without its event
+        rows = [event_to_row(item) for item in items]
         with self.tx() as conn:
-            last = conn.execute(select(S.runs.c.last_seq).where(S.runs.c.id == run_id)).scalar_one()
-            rows = [{"run_id": run_id, "seq": last + i + 1, "kind": kind, "payload": payload}
-                    for i, (kind, payload) in enumerate(map(event_to_row, items))]
-            conn.execute(insert(S.events), rows)
+            # A write first, so that the transaction holds SQLite's write lock (PostgreSQL's row lock)
+            # before it reads: nothing can be written between the read and the insert.
+            conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(last_seq=S.runs.c.last_seq))
+            found = conn.execute(select(S.runs.c.status, S.runs.c.last_seq).where(S.runs.c.id == run_id)).first()
+            if found is None:
+                return False  # deleted (by its owner, once a reader had ended it): nothing to keep
+            status, last = found
+            if first_seq is not None:
+                stored = set(conn.execute(select(S.events.c.payload).where(
+                    S.events.c.run_id == run_id, S.events.c.seq >= first_seq)).scalars())
+                rows = [r for r in rows if r[1] not in stored]
+                if status not in ACTIVE and "status" not in row:  # ended by a reader while its trainer lived
+                    values.update(status="running", ended=None)
+            if rows:
+                conn.execute(insert(S.events), [{"run_id": run_id, "seq": last + i, "kind": kind, "payload": payload}
+                                                for i, (kind, payload) in enumerate(rows, 1)])
             conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(last_seq=last + len(rows), **values))
+        return True
 
     def beat(self, run_id: str) -> bool:
         """Refresh a running run's heartbeat; True if a stop was asked for."""
@@ -175,20 +196,16 @@ class Store(StoreWeights, StoreRecovery):
             conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(heartbeat=time.time()))
             return bool(conn.execute(select(S.runs.c.stop_requested).where(S.runs.c.id == run_id)).scalar())
 
-    def finish(self, run_id: str, ended: RunEnded, final: dict | None = None,
-               event_written: bool = False) -> None:
-        """Record how a run ended (its end event unless already written) after its final weights."""
+    def finish(self, run_id: str, ended: RunEnded, final: dict | None = None, seq: int | None = None,
+               at: float | None = None) -> bool:
+        """The run's end after its final weights: its end event (seq: its writer's number) and row, ended at `at`."""
         if final is not None:  # weights first: a run that reads as ended has them
             self.save_weights(run_id, final, ended.step, "final")
-        values = {"status": ended.status, "message": ended.message, "ended": time.time(),
+        values = {"status": ended.status, "message": ended.message, "ended": at or time.time(),
                   "seconds": ended.seconds, "step": ended.step}
         if ended.loss is not None:
             values["final_loss"] = finite(ended.loss)
-        if event_written:
-            with self.tx() as conn:
-                conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(**values))
-        else:
-            self.append_events(run_id, [ended], **values)
+        return self.append_events(run_id, [ended], heartbeat=False, first_seq=seq, **values)
 
     def end_without_events(self, run_id: str, status: str, message: str, only_active: bool = True) -> bool:
         """End a run from outside its trainer (it died, or never started); False if it had ended."""
