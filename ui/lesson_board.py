@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lab.classroom import classes as C
 from lab.classroom.classes import ClassRow
 from lab.i18n import t
 from lab.lesson_mode import record as R
@@ -18,6 +19,8 @@ from lab.lesson_mode.lesson import Lesson
 from lab.lesson_mode.loader import load_lessons
 from lab.runs.store import Store
 from ui import lesson_steps as S
+
+RECORD_S = 3.0  # the downloadable record is at most this old
 
 
 def teacher_panel(page, klass: ClassRow, key: str) -> None:
@@ -45,6 +48,39 @@ def teacher_panel(page, klass: ClassRow, key: str) -> None:
         with st.container(key=S.step_key(view.step)):
             S.heading(view)
             S.content(view)
+    if _stamp(lesson) not in _warmed:  # a server that restarted mid-lesson, or an edited lesson file
+        with st.spinner(t("lesson.preparing", lang)):
+            warm(lesson)
+
+
+_warmed: set[tuple[str, str, float]] = set()  # lessons whose figures this server process has built
+
+
+def _stamp(lesson: Lesson) -> tuple[str, str, float]:
+    """The lesson's id, file and the file's time: what a warm-up is kept for."""
+    return lesson.id, str(lesson.path), lesson.path.stat().st_mtime if lesson.path.exists() else 0.0
+
+
+def warm(lesson: Lesson) -> None:
+    """Once per server process and lesson file, build every step's figures in both languages: a chain
+    measured on MNIST, a race, torch's import. Done as the lesson starts (or, on a server that restarted,
+    once the board is drawn), because while it runs it slows every page this server process serves."""
+    done = _stamp(lesson)
+    if done in _warmed:
+        return
+    from ui import lesson_show
+
+    for step in lesson.steps:  # each figure is cached when built: an interrupted warm-up goes on where it was
+        if step.show is not None:
+            lesson_show.warm(step)
+    _warmed.add(done)
+
+
+def begin(store: Store, class_id: str, key: str, lesson: Lesson) -> None:
+    """Start (or resume) the lesson once its figures are built, so that no screen waits for them on a step."""
+    C.board_for(store, key)  # a wrong key builds nothing
+    warm(lesson)
+    LS.start(store, class_id, key, lesson)
 
 
 @st.fragment(run_every=S.POLL_S)
@@ -69,7 +105,7 @@ def start_form(store: Store, klass: ClassRow, key: str, lessons: dict[str, Lesso
         resume = state is not None and state.lesson_id == pick
         st.button(t("lesson.resume" if resume else "lesson.start", lang), type="primary", key="lesson_start_button",
                   icon=":material/play_arrow:", on_click=S.run_action,
-                  args=(LS.start, store, klass.id, key, lessons[pick]))
+                  args=(begin, store, klass.id, key, lessons[pick]))
 
 
 def controls(view: S.View, klass: ClassRow) -> None:
@@ -94,10 +130,21 @@ def controls(view: S.View, klass: ClassRow) -> None:
     with cols[4].popover(t("lesson.end", lang), width="stretch"):
         st.button(t("lesson.end_confirm", lang), key="lesson_end", type="primary", on_click=S.run_action,
                   args=(LS.end, store, view.class_id, key))
-    name = f"lesson-{lesson.id}-{klass.code}"
-    cols[5].download_button("CSV", lambda: R.export_csv(store, klass, lesson), f"{name}.csv", "text/csv",
-                            key="lesson_csv", width="stretch", help=t("lesson.export_help", lang))
-    cols[6].download_button("JSON", lambda: R.export_json(store, klass, lesson), f"{name}.json", "application/json",
-                            key="lesson_json", width="stretch", help=t("lesson.export_help", lang))
+    with cols[5]:
+        download(view, klass, "csv")
+    with cols[6]:
+        download(view, klass, "json")
     if view.state.unlocked:
         st.caption(t("lesson.unlocked_note", lang))
+
+
+@st.fragment(run_every=RECORD_S)
+def download(view: S.View, klass: ClassRow, kind: str) -> None:
+    """The record as CSV or JSON, rebuilt every few seconds. Not built when clicked: a file made on a click
+    is referenced by no element, and the page's once-a-second fragments had Streamlit (1.67) delete it before
+    a busy browser fetched it (a cancelled download)."""
+    store, lesson = view.store, view.lesson
+    build, mime = {"csv": (R.export_csv, "text/csv"), "json": (R.export_json, "application/json")}[kind]
+    st.download_button(kind.upper(), build(store, klass, lesson), f"lesson-{lesson.id}-{klass.code}.{kind}", mime,
+                       key=f"lesson_{kind}", width="stretch", help=t("lesson.export_help", view.lang),
+                       on_click="ignore")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab.engine.config import PRESETS
-from lab.i18n import t
+from lab.i18n import LANGS, t
 from lab.lesson_mode.lesson import Show, Step
 
 DIAGRAM_MAX_PX = 620  # as on the home page: its 16-unit text stays >= 12 px
@@ -22,35 +22,66 @@ def _activations(names: tuple[str, ...], lang: str):
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _chain(names: tuple[str, ...], depth: int, init: str, lang: str):
-    """The chain of slopes against measured gradient norms (a real MNIST batch)."""
-    from lab.figures.activations import chain_figure, chain_result
+def _chain_results(names: tuple[str, ...], depth: int, init: str) -> list:
+    """The chain formula and the gradient norms measured on a real MNIST batch, per activation (any language)."""
+    from lab.figures.activations import chain_result
 
-    return chain_figure([chain_result(name, depth, init) for name in names], lang)
+    return [chain_result(name, depth, init) for name in names]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _chain(names: tuple[str, ...], depth: int, init: str, lang: str):
+    """The chain of slopes against measured gradient norms."""
+    from lab.figures.activations import chain_figure
+
+    return chain_figure(_chain_results(names, depth, init), lang)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _paths(surface: str, racers: tuple[str, ...], full: bool) -> list:
+    """Every racer's trajectory (full), or only its start (before the reveal)."""
+    from lab.lessons.race import SURFACES, run_racer
+
+    return [run_racer(SURFACES[surface], r, steps=None if full else 0) for r in racers]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _race(surface: str, racers: tuple[str, ...], full: bool, lang: str):
     """The race figure; before the reveal only the start, the minimum and who races (no paths)."""
     from lab.figures.race import race_figure
-    from lab.lessons.race import SURFACES, run_racer
+    from lab.lessons.race import SURFACES
 
-    steps = None if full else 0
-    return race_figure(SURFACES[surface], [run_racer(SURFACES[surface], r, steps=steps) for r in racers], lang,
-                       height=RACE_PX)
+    return race_figure(SURFACES[surface], _paths(surface, racers, full), lang, height=RACE_PX)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _winner(surface: str, racers: tuple[str, ...]) -> tuple[str, int | None]:
     """The racer that first reaches the surface's minimum (and when)."""
-    from lab.lessons.race import SURFACES, first_to_minimum, run_racer
+    from lab.lessons.race import SURFACES, first_to_minimum
 
-    return first_to_minimum(SURFACES[surface], [run_racer(SURFACES[surface], r) for r in racers])
+    return first_to_minimum(SURFACES[surface], _paths(surface, racers, True))
 
 
 def race_winner(step: Step) -> tuple[str, int | None]:
     """(racer, step) of the step's race winner."""
     return _winner(step.show.surface, step.show.racers)
+
+
+def warm(step: Step) -> None:
+    """Build the step's figures in both languages now (the board does it for the next step), so that on Next
+    no screen waits for a chain measured on MNIST or a race computed."""
+    item = step.show
+    for lang in LANGS:
+        if item is None:
+            return
+        if item.kind == "activations":
+            _activations(item.activations, lang)
+        elif item.kind == "chain":
+            _chain(item.activations, item.depth, item.init, lang)
+        elif item.kind == "race":
+            _race(item.surface, item.racers, False, lang)
+            _race(item.surface, item.racers, True, lang)
+            _winner(item.surface, item.racers)
 
 
 def show(step: Step, lang: str, revealed: bool, linkable: bool = False) -> None:
