@@ -73,17 +73,19 @@ def shrink(path: Path) -> None:
     Image.open(path).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
-def wait_step(page, step_id: str, timeout: float = 90) -> None:
+def wait_step(page, step_id: str, timeout: float = 180) -> None:
     """Until the page shows the step and Streamlit has finished drawing it."""
     want = "lesson_step_" + step_id.replace("-", "_")
     page.wait_for_function(f"() => ({STEP_JS})().some(c => c.includes('{want}'))", timeout=timeout * 1000)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout * 1000)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]') && document.querySelector("
+                           "'[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') !== 'running'",
+                           timeout=timeout * 1000)
     page.wait_for_timeout(1800)  # the fragment's first refresh (votes, runs) and Plotly's drawing
 
 
 def grab(page, path: Path, whole: bool) -> None:
-    """A screenshot of the viewport, or (whole) of the page's whole height: Streamlit scrolls inside its main
-    element, not the document, so the viewport is stretched to the content for the picture."""
+    """A screenshot of the viewport, or (whole) of the page's whole height, as a 256-colour PNG."""
+    # Streamlit scrolls inside its main element, not the document: the viewport is stretched to the content.
     if whole:
         height = page.evaluate(HEIGHT_JS)
         size = page.viewport_size
@@ -129,7 +131,6 @@ def main() -> None:
     for owner, (nick, _) in zip(owners, STUDENTS, strict=True):
         C.join(store, klass.code, owner, nick)
     lesson = load_lessons(lessons).lessons["relu"]
-    LS.start(store, klass.id, key, lesson)
     args.out.mkdir(parents=True, exist_ok=True)
     host = base.split("//")[1].split(":")[0]
     try:
@@ -146,6 +147,9 @@ def main() -> None:
                 screens[lang] = (phone.new_page(), wall.new_page())
                 screens[lang][0].goto(f"{base}/lesson?lang={lang}")
                 screens[lang][1].goto(f"{base}/classroom?teacher={key}&lang={lang}&present=1")
+                if lang == "en":  # the board starts the lesson, as a teacher does (its figures built first)
+                    screens[lang][1].get_by_role("button", name="Start the lesson").click(timeout=120_000)
+                    wait_step(screens[lang][1], lesson.steps[0].id, timeout=300)
             for i, step in enumerate(lesson.steps):
                 if i:
                     LS.go(store, klass.id, key, lesson, lesson.steps[i - 1].id, i)

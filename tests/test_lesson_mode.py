@@ -12,6 +12,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -127,6 +128,19 @@ def test_the_seed_lesson_is_the_relu_lesson_in_both_languages():
         [("sigmoid", "sigmoid", 6, 1), ("relu", "relu", 6, 1)] and deep.group_by == "activation"
     assert [(a.id, a.config.depth, a.reported) for a in mnist.arms] == [("softmax", 0, 0.89), ("relu-net", 2, 0.949)]
     assert mnist.group_by == "depth" and lesson.step("optimizers").activity.answer == "race"
+
+
+def test_the_chain_stacks_for_a_students_narrow_screen():
+    from lab.figures.activations import ChainResult, chain_figure
+
+    layers = ["fc1", "fc2", "out"]
+    res = [ChainResult("sigmoid", layers, np.array([1e-3, 1e-1, 1.0]), np.array([1e-3, 1e-1, 1.0]),
+                       np.array([2e-3, 1e-1, 1.0]), np.array([1.0, 1.0, 1.0]))]
+    wide = chain_figure(res, "en").to_dict()["layout"]
+    narrow = chain_figure(res, "en", stacked=True).to_dict()["layout"]
+    assert wide["xaxis2"]["domain"][0] > wide["xaxis"]["domain"][1]  # side by side
+    assert narrow["yaxis2"]["domain"][1] < narrow["yaxis"]["domain"][0]  # one above the other
+    assert narrow["xaxis"]["domain"] == narrow["xaxis2"]["domain"] == [0.0, 1.0]
 
 
 def test_the_race_names_without_torch_are_the_race_itself():

@@ -62,9 +62,9 @@ def _stamp(lesson: Lesson) -> tuple[str, str, float]:
 
 
 def warm(lesson: Lesson) -> None:
-    """Once per server process and lesson file, build every step's figures in both languages: a chain
-    measured on MNIST, a race, torch's import. Done as the lesson starts (or, on a server that restarted,
-    once the board is drawn), because while it runs it slows every page this server process serves."""
+    """Build every step's figures in both languages, once per server process and lesson file."""
+    # A chain measured on MNIST, a race, torch's import: done as the lesson starts (or, on a server that
+    # restarted, once the board is drawn), because while it runs every page of this process waits.
     done = _stamp(lesson)
     if done in _warmed:
         return
@@ -140,9 +140,9 @@ def controls(view: S.View, klass: ClassRow) -> None:
 
 @st.fragment(run_every=RECORD_S)
 def download(view: S.View, klass: ClassRow, kind: str) -> None:
-    """The record as CSV or JSON, rebuilt every few seconds. Not built when clicked: a file made on a click
-    is referenced by no element, and the page's once-a-second fragments had Streamlit (1.67) delete it before
-    a busy browser fetched it (a cancelled download)."""
+    """The lesson's record as CSV or JSON, rebuilt every few seconds."""
+    # Not built when clicked: a file made on a click is referenced by no element, and the page's
+    # once-a-second fragments had Streamlit (1.67) delete it before a busy browser fetched it.
     store, lesson = view.store, view.lesson
     build, mime = {"csv": (R.export_csv, "text/csv"), "json": (R.export_json, "application/json")}[kind]
     st.download_button(kind.upper(), build(store, klass, lesson), f"lesson-{lesson.id}-{klass.code}.{kind}", mime,

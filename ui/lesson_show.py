@@ -29,12 +29,12 @@ def _chain_results(names: tuple[str, ...], depth: int, init: str) -> list:
     return [chain_result(name, depth, init) for name in names]
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _chain(names: tuple[str, ...], depth: int, init: str, lang: str):
-    """The chain of slopes against measured gradient norms."""
+@st.cache_data(max_entries=32, show_spinner=False)
+def _chain(names: tuple[str, ...], depth: int, init: str, lang: str, stacked: bool):
+    """The chain of slopes against measured gradient norms (stacked: for a student's screen, maybe a phone)."""
     from lab.figures.activations import chain_figure
 
-    return chain_figure(_chain_results(names, depth, init), lang)
+    return chain_figure(_chain_results(names, depth, init), lang, stacked)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -68,8 +68,7 @@ def race_winner(step: Step) -> tuple[str, int | None]:
 
 
 def warm(step: Step) -> None:
-    """Build the step's figures in both languages now (the board does it for the next step), so that on Next
-    no screen waits for a chain measured on MNIST or a race computed."""
+    """Build the step's figures in both languages now, so that no screen waits for them on Next."""
     item = step.show
     for lang in LANGS:
         if item is None:
@@ -77,15 +76,16 @@ def warm(step: Step) -> None:
         if item.kind == "activations":
             _activations(item.activations, lang)
         elif item.kind == "chain":
-            _chain(item.activations, item.depth, item.init, lang)
+            for stacked in (False, True):
+                _chain(item.activations, item.depth, item.init, lang, stacked)
         elif item.kind == "race":
             _race(item.surface, item.racers, False, lang)
             _race(item.surface, item.racers, True, lang)
             _winner(item.surface, item.racers)
 
 
-def show(step: Step, lang: str, revealed: bool, linkable: bool = False) -> None:
-    """Draw the step's `show` (a race keeps its paths for after the reveal; preset links only when free)."""
+def show(step: Step, lang: str, revealed: bool, linkable: bool = False, narrow: bool = False) -> None:
+    """Draw the step's `show` (race paths after the reveal, preset links when free, narrow for a phone)."""
     item: Show = step.show
     if item.kind == "diagram":
         from lab.figures.diagram import backprop_svg
@@ -97,7 +97,7 @@ def show(step: Step, lang: str, revealed: bool, linkable: bool = False) -> None:
                         config={"displayModeBar": False})
     elif item.kind == "chain":
         with st.spinner(t("act.chain.computing", lang)):
-            figure = _chain(item.activations, item.depth, item.init, lang)
+            figure = _chain(item.activations, item.depth, item.init, lang, narrow)
         st.plotly_chart(figure, key=f"lesson_show_{step.id}", theme=None, config={"displayModeBar": False})
     elif item.kind == "race":
         full = revealed or step.kind != "predict"

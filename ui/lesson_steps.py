@@ -71,8 +71,9 @@ def heading(view: View, who: str | None = None) -> None:
 
 
 def content(view: View) -> None:
-    """The step's text, what the lab shows and the live activity, side by side on a wide screen (a phone stacks
-    them in reading order): text and picture left of the activity, or the text left of a chart-sized activity."""
+    """The step's text, what the lab shows and the live activity, side by side on a wide screen."""
+    # A phone stacks the columns in reading order: text and picture left of the activity, or the text left
+    # of a chart-sized activity (a run's curves, the reveal).
     step, lang = view.step, view.lang
     if step.activity is None:
         st.markdown(step.text(lang))
@@ -93,7 +94,7 @@ def _show(view: View) -> None:
     """What the lab shows for the step (Plotly and torch are imported only when a step shows a chart)."""
     from ui import lesson_show
 
-    lesson_show.show(view.step, view.lang, view.revealed or view.teacher, view.state.unlocked or view.teacher)
+    lesson_show.show(view.step, view.lang, view.revealed, view.state.unlocked or view.teacher, not view.teacher)
 
 
 def changed(view: View) -> bool:
@@ -217,8 +218,9 @@ def reveal(view: View) -> None:
     from lab.figures.lesson import reveal_figure
 
     data = R.reveal_data(view.store, view.class_id, view.lesson, view.step, view.lang)
-    st.caption(t("lesson.reveal_counts", view.lang, votes=data.voters, runs=data.runs,
-                 done=sum(len(m) for m in data.measured)))
+    done = sum(len(m) for m in data.measured)
+    st.caption(t("lesson.reveal_counts", view.lang, votes=data.voters, runs=data.runs, done=done)
+               if view.step.activity.predict else t("lesson.reveal_runs", view.lang, runs=data.runs, done=done))
     st.plotly_chart(reveal_figure(data, view.lang, stacked=not view.teacher), key=f"lesson_reveal_{view.step.id}",
                     theme=None, config={"displayModeBar": False})
 

@@ -36,12 +36,9 @@ def votes_figure(labels: list[str], counts: list[int], answer: int | None, lang:
 
 
 def reveal_figure(reveal: Reveal, lang: str, stacked: bool = False) -> go.Figure:
-    """What the class predicted (votes per choice) next to what it measured (each run's test accuracy as a dot,
-    their mean as a bar and a number, the lesson's own figure as a grey mark), one row per choice or arm.
-
-    Side by side for the board's projector; stacked (predictions above) and in smaller type for a student's
-    screen, which may be a phone.
-    """
+    """The class's votes per choice next to each run's test accuracy (dots), their mean and the lesson's own."""
+    # One row per choice or arm. Side by side for the board's projector; stacked (predictions above) and in
+    # smaller type for a student's screen, which may be a phone.
     labels, rows = reveal.labels, max(1, len(reveal.labels))
     size = FONT - 2 if not stacked else 15
     voted = any(v is not None for v in reveal.votes)
@@ -82,7 +79,9 @@ def reveal_figure(reveal: Reveal, lang: str, stacked: bool = False) -> go.Figure
                  tickfont=dict(size=size), zeroline=False)
     layout = dict(meta="lesson-reveal", font=dict(size=size), barmode="overlay", plot_bgcolor="white",
                   showlegend=False, margin=dict(l=10, r=10, t=40, b=30))
-    measured, predicted = t("lesson.chart.measured_acc", lang), t("lesson.chart.predicted_votes", lang)
+    # Side by side, each heading has half the width: the short words; stacked, the long ones.
+    measured = t("lesson.chart.measured_acc" if stacked or not voted else "lesson.chart.measured", lang)
+    predicted = t("lesson.chart.predicted_votes" if stacked else "lesson.chart.predicted", lang)
     if not voted:
         layout.update(height=panel + 40, xaxis=acc, yaxis=cats, annotations=[_head(measured, 0.5, 1.0, size)])
     elif stacked:

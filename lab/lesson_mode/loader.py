@@ -9,148 +9,22 @@ when it changes, so a teacher's edit shows on the board's next run without a res
 from __future__ import annotations
 
 import os
-import re
 import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab.engine.config import ACTIVATION_NAMES, INIT_NAMES, PRESETS, ConfigError, RunConfig
-from lab.i18n import t
+from lab.lesson_mode.checks import ROOT, LessonFileError, Reader, shown_path
 from lab.lesson_mode.lesson import ACTIVITY_KINDS, SHOW_KINDS, Activity, Arm, Choice, Lesson, Show, Step, Words
 from lab.lessons.race_names import RACER_ORDER, SURFACE_KEYS
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["Catalogue", "LessonFileError", "lessons_dir", "load_lessons", "read_lesson"]
 FORMAT = 1
-ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MAX_STEPS = 60
-TYPE_KEYS = {str: "text", dict: "table", list: "list", bool: "bool", int: "int", float: "number"}
 
 
-class LessonFileError(ValueError):
-    """A lesson file that cannot be used: which file, step and field, and what is wrong (an i18n key)."""
-
-    def __init__(self, path: Path, field: str, key: str, step: tuple[int, str | None] | None = None,
-                 **values: object):
-        self.path, self.field, self.key, self.step, self.values = path, field, key, step, values
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str = "en") -> str:
-        """The whole message in lang: where, then what."""
-        values = {k: t(f"lesson.type.{v}", lang) if k in ("expected", "found") else v for k, v in self.values.items()}
-        problem = t(self.key, lang, **values)
-        name = _shown_path(self.path)
-        if self.step is None:
-            where = t("lesson.err.where_file", lang, file=name, field=self.field) if self.field else \
-                t("lesson.err.where_only", lang, file=name)
-        else:
-            number, step_id = self.step
-            where = t("lesson.err.where_step", lang, file=name, n=number, step=step_id or "?",
-                      field=self.field or "—")
-        return f"{where}: {problem}"
-
-
-def _shown_path(path: Path) -> str:
-    """The file's path relative to the app when it is inside it, else as given."""
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
-def _type_key(value: object) -> str:
-    """The i18n type name of a TOML value."""
-    return next((key for kind, key in TYPE_KEYS.items() if type(value) is kind), "other")
-
-
-class _Reader:
-    """Checks one file's values; the first problem raises LessonFileError with the current step."""
-
-    def __init__(self, path: Path):
-        self.path, self.step = path, None
-
-    def fail(self, field: str, key: str, **values: object):
-        """Raise the error for field."""
-        raise LessonFileError(self.path, field, key, self.step, **values)
-
-    def typed(self, value: object, field: str, kind: type) -> object:
-        """value if it is of kind (an int is a number too), else an error naming both types."""
-        ok = type(value) is kind or (kind is float and type(value) is int)
-        if not ok:
-            self.fail(field, "lesson.err.type", expected=TYPE_KEYS[kind], found=_type_key(value))
-        return value
-
-    def table(self, data: object, field: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict:
-        """A table with only the allowed keys and every required one."""
-        self.typed(data, field or "(top)", dict)
-        for key in data:
-            if key not in allowed:
-                self.fail(_join(field, key), "lesson.err.unknown", allowed=", ".join(allowed))
-        for key in required:
-            if key not in data:
-                self.fail(_join(field, key), "lesson.err.missing")
-        return data
-
-    def text(self, value: object, field: str) -> str:
-        """A non-empty string."""
-        if not str(self.typed(value, field, str)).strip():
-            self.fail(field, "lesson.err.empty")
-        return value.strip()
-
-    def words(self, data: dict, name: str, field: str) -> Words:
-        """data[name] as {en = ..., ko = ...}, both non-empty."""
-        if name not in data:
-            self.fail(_join(field, name), "lesson.err.missing")
-        where = _join(field, name)
-        both = self.table(data[name], where, ("en", "ko"), ("en", "ko"))
-        return Words(self.text(both["en"], f"{where}.en"), self.text(both["ko"], f"{where}.ko"))
-
-    def ident(self, value: object, field: str) -> str:
-        """A short lowercase id."""
-        if not ID.match(str(self.typed(value, field, str))):
-            self.fail(field, "lesson.err.id", value=value)
-        return value
-
-    def items(self, value: object, field: str, lo: int, hi: int) -> list:
-        """A list of lo to hi items."""
-        if not lo <= len(self.typed(value, field, list)) <= hi:
-            self.fail(field, "lesson.err.count", lo=lo, hi=hi, n=len(value))
-        return value
-
-    def pick(self, value: object, field: str, allowed: tuple[str, ...]) -> str:
-        """One of the allowed names."""
-        if self.typed(value, field, str) not in allowed:
-            self.fail(field, "lesson.err.choice_of", value=value, allowed=", ".join(allowed))
-        return value
-
-    def names(self, value: object, field: str, allowed: tuple[str, ...], lo: int, hi: int) -> tuple[str, ...]:
-        """A list of distinct allowed names."""
-        out = tuple(self.pick(v, f"{field}[{i + 1}]", allowed) for i, v in enumerate(self.items(value, field, lo, hi)))
-        self.unique(out, field)
-        return out
-
-    def unique(self, ids: tuple[str, ...] | list[str], field: str) -> None:
-        """No id twice."""
-        seen = set()
-        for value in ids:
-            if value in seen:
-                self.fail(field, "lesson.err.duplicate", value=value)
-            seen.add(value)
-
-    def number(self, value: object, field: str, lo: float, hi: float, kind: type = float) -> float:
-        """A number (or whole number) between lo and hi."""
-        self.typed(value, field, kind)
-        if not lo <= value <= hi:
-            self.fail(field, "lesson.err.range", value=value, lo=lo, hi=hi)
-        return value
-
-
-def _join(field: str, key: str) -> str:
-    """A dotted field path."""
-    return f"{field}.{key}" if field else key
-
-
-def read_show(r: _Reader, data: object) -> Show:
+def read_show(r: Reader, data: object) -> Show:
     """The step's `show` table."""
     raw = r.table(data, "show", ("kind", "activations", "depth", "init", "surface", "racers", "presets",
                                  "reported"), ("kind",))
@@ -179,7 +53,7 @@ def read_show(r: _Reader, data: object) -> Show:
     return Show(**out)
 
 
-def read_config(r: _Reader, base: RunConfig, data: object, field: str) -> RunConfig:
+def read_config(r: Reader, base: RunConfig, data: object, field: str) -> RunConfig:
     """base with the fields of a config table changed; an error naming the field for a bad value."""
     changes = r.table(data, field, tuple(RunConfig().to_dict()))
     try:
@@ -188,7 +62,7 @@ def read_config(r: _Reader, base: RunConfig, data: object, field: str) -> RunCon
         r.fail(field, "lesson.err.config", detail=str(exc))
 
 
-def read_activity(r: _Reader, data: object, show: Show | None, earlier: dict[str, Step]) -> Activity:
+def read_activity(r: Reader, data: object, show: Show | None, earlier: dict[str, Step]) -> Activity:
     """The step's `activity` table: predict, run or reveal."""
     raw = r.table(data, "activity", ("kind", "question", "choices", "answer", "preset", "config", "arms",
                                      "predict", "run"), ("kind",))
@@ -251,7 +125,7 @@ def read_activity(r: _Reader, data: object, show: Show | None, earlier: dict[str
     return Activity("reveal", predict=predict_id, run=run_id)
 
 
-def read_step(r: _Reader, data: object, earlier: dict[str, Step]) -> Step:
+def read_step(r: Reader, data: object, earlier: dict[str, Step]) -> Step:
     """One [[steps]] table."""
     raw = r.table(data, "", ("id", "title", "text", "show", "activity"), ("id", "title", "text"))
     step_id = r.ident(raw["id"], "id")
@@ -265,7 +139,7 @@ def read_step(r: _Reader, data: object, earlier: dict[str, Step]) -> Step:
 def read_lesson(path: Path) -> Lesson:
     """The lesson in a file; LessonFileError naming the file, step and field when it is broken."""
     path = Path(path)
-    r = _Reader(path)
+    r = Reader(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -334,7 +208,7 @@ def load_lessons(folder: Path | None = None) -> Catalogue:
             errors.append(value)
         elif value.id in lessons:
             errors.append(LessonFileError(path, "id", "lesson.err.same_id", value=value.id,
-                                          other=_shown_path(lessons[value.id].path)))
+                                          other=shown_path(lessons[value.id].path)))
         else:
             lessons[value.id] = value
     return Catalogue(lessons, tuple(errors))

@@ -95,8 +95,8 @@ def start(store: Store, class_id: str, key: str, lesson: Lesson) -> LessonState:
 
 
 def go(store: Store, class_id: str, key: str, lesson: Lesson, shown: str, to: int) -> LessonState:
-    """Move from the step this page showed to step index `to`; a page that showed an older step moves nothing
-    (two teacher tabs pressing Next at once move the class one step, not two)."""
+    """Move the class from the step this page showed to step index `to` (a stale page moves nothing)."""
+    # Two teacher tabs pressing Next at once move the class one step, not two: the update needs `shown`.
     _teacher(store, class_id, key)
     to = max(0, min(to, len(lesson.steps) - 1))
     with store.tx() as conn:

@@ -180,8 +180,7 @@ def distance_to_minimum(surface: Surface, trajectory: Trajectory) -> float:
 
 
 def first_to_minimum(surface: Surface, trajs: list[Trajectory], tolerance: float = 0.02) -> tuple[str, int | None]:
-    """(racer, step) of the first racer within tolerance x the plot's diagonal of the minimum; if none gets
-    there, (the racer that ended closest, None)."""
+    """(racer, step) of the first racer within tolerance x the plot's diagonal of the minimum, else (closest, None)."""
     reach = tolerance * float(np.hypot(np.ptp(surface.x_range), np.ptp(surface.y_range)))
     firsts = []
     for traj in trajs:  # points (steps+1, 2): the step at which each first came within reach
