@@ -262,6 +262,35 @@ def test_the_step_lives_in_the_store_for_every_tab_server_and_restart(store, sma
     again.engine.dispose()
 
 
+def test_a_store_made_before_lesson_mode_gets_its_tables_and_keeps_its_own(tmp_path, small):
+    from sqlalchemy import inspect, text
+
+    from lab.runs import schema as S
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = Store(url)
+    klass, key = a_class(old, 1)
+    with old.tx() as conn:
+        for table in (S.lessons, S.votes, S.lesson_runs):
+            conn.execute(text(f"DROP TABLE {table.name}"))
+        version = conn.execute(select_version()).scalar_one()
+    old.engine.dispose()
+    store = Store(url)
+    assert {S.lessons.name, S.votes.name, S.lesson_runs.name} <= set(inspect(store.engine).get_table_names())
+    assert C.membership(store, OWNERS[0]).nickname == "S0" and version == str(S.SCHEMA_VERSION)
+    assert LS.start(store, klass.id, key, small).step_id == "guess"
+    store.engine.dispose()
+
+
+def select_version():
+    """The stored schema version."""
+    from sqlalchemy import select
+
+    from lab.runs import schema as S
+
+    return select(S.meta.c.value).where(S.meta.c.key == "schema_version")
+
+
 def test_only_the_teacher_key_moves_the_lesson(store, small):
     klass, key = a_class(store)
     other, other_key = C.create_class(store, "8A")

@@ -18,7 +18,7 @@ from lab.lesson_mode import record as R
 from lab.lesson_mode import state as LS
 from lab.lesson_mode.lesson import Lesson, Step
 from lab.lesson_mode.state import LessonState
-from lab.runs.store import Store
+from lab.runs.store import Store, StoreError
 
 POLL_S = 1.0  # each screen reads the lesson's row this often: a Next shows within ~2 s
 
@@ -123,6 +123,8 @@ def run_action(action, *args) -> None:
         action(*args)
     except ClassError as exc:
         st.session_state.lesson_error = exc.message(st.session_state.get("lang", "en"))
+    except StoreError as exc:  # the database said no (busy, unreachable): its sentence, and nothing lost
+        st.session_state.lesson_error = str(exc)
 
 
 def show_error() -> None:

@@ -18,7 +18,7 @@ from lab.classroom.classes import board_for
 from lab.classroom.text import ClassError
 from lab.lesson_mode.lesson import Lesson, Step
 from lab.runs import schema as S
-from lab.runs.store import Store
+from lab.runs.store import Store, StoreError
 
 
 class LessonError(ClassError):
@@ -169,13 +169,20 @@ def vote(store: Store, class_id: str, owner: str, lesson: Lesson, step: Step, ch
         raise LessonError("lesson.err.vote_closed")
     if step.kind != "predict" or step.activity.choice(choice) is None:
         raise LessonError("lesson.err.bad_choice")
-    with store.tx() as conn:
-        if conn.execute(select(S.members.c.owner).where(S.members.c.class_id == class_id,
-                                                        S.members.c.owner == owner)).first() is None:
-            raise LessonError("lesson.err.not_member")
-        keys = dict(class_id=class_id, lesson_id=lesson.id, step_id=step.id, owner=owner)
-        conn.execute(delete(S.votes).where(*(S.votes.c[k] == v for k, v in keys.items())))
-        conn.execute(insert(S.votes).values(**keys, choice=choice, at=time.time()))
+    keys = dict(class_id=class_id, lesson_id=lesson.id, step_id=step.id, owner=owner)
+    mine = [S.votes.c[k] == v for k, v in keys.items()]
+    for attempt in range(2):  # the same student's two tabs voting at once: one inserts, the other updates
+        try:
+            with store.tx() as conn:
+                if conn.execute(select(S.members.c.owner).where(S.members.c.class_id == class_id,
+                                                                S.members.c.owner == owner)).first() is None:
+                    raise LessonError("lesson.err.not_member")
+                if not conn.execute(update(S.votes).where(*mine).values(choice=choice, at=time.time())).rowcount:
+                    conn.execute(insert(S.votes).values(**keys, choice=choice, at=time.time()))
+            return
+        except StoreError:
+            if attempt:
+                raise
 
 
 def my_vote(store: Store, class_id: str, lesson_id: str, step_id: str, owner: str) -> str | None:
