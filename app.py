@@ -7,7 +7,7 @@ from lab.runs.executor import get_executor
 from lab.runs.store import StoreError, open_store
 from lab.web.presence import COOKIE, TabHandle, Tabs, cookie_script, owner_token
 from lab.web.style import style_tag
-from ui import outage
+from ui import lesson, outage
 
 
 def presenting() -> bool:
@@ -86,7 +86,7 @@ st.html(style_tag(lang, present))  # Korean line breaking, wrapping buttons, the
 PAGE_FILES = (("home", ":material/home:"), ("train", ":material/model_training:"),
               ("draw", ":material/draw:"), ("activations", ":material/show_chart:"),
               ("optimizers", ":material/explore:"),
-              ("classroom", ":material/groups:"))
+              ("classroom", ":material/groups:"), ("lesson", ":material/school:"))
 PAGES = [st.Page(f"views/{name}.py", title=t(f"nav.{name}", lang), icon=icon, url_path=name,
                  default=name == "home") for name, icon in PAGE_FILES]
 page = st.navigation(PAGES)
@@ -99,6 +99,7 @@ st.set_page_config(page_title=f"{page.title} · {t('app.title', lang)}")
 top = st.empty()  # an outage's banner goes here (always there: nothing below it moves)
 connect_runs()
 try:
+    lesson.follow(page)  # a student whose teacher leads a lesson is taken to it (ui/lesson.py)
     page.run()
 except StoreError as exc:  # the store went away mid-page: a banner, never a traceback; back by itself
     outage.wait_for_store(top, exc)

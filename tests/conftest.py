@@ -51,10 +51,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_streamlit(extra_env: dict[str, str] | None = None,
-                    prefix: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
-    """Start `[*prefix] streamlit run app.py` on a free localhost port; returns (process, base URL)."""
-    port = _free_port()
+def start_streamlit(extra_env: dict[str, str] | None = None, prefix: tuple[str, ...] = (),
+                    port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `[*prefix] streamlit run app.py` on a free localhost port (or this one, e.g. to restart a server
+    where its pages reconnect); returns (process, base URL)."""
+    port = port or _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra_env or {})}
     proc = subprocess.Popen(
         [*prefix, sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

@@ -85,7 +85,8 @@ def problems(root: Path) -> list[str]:
 
 def test_lab_keeps_its_layers_and_has_no_cycle():
     assert problems(LAB) == []
-    assert set(allowed(LAB)) == {"engine", "i18n", "lessons", "draw", "runs", "classroom", "figures", "web", "cli"}
+    assert set(allowed(LAB)) == {"engine", "i18n", "lessons", "draw", "runs", "classroom", "figures", "web", "cli",
+                                "lesson_mode"}
     assert allowed(LAB)["engine"] == set() and allowed(LAB)["i18n"] == set()
 
 

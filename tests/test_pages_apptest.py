@@ -8,11 +8,12 @@ from streamlit.testing.v1 import AppTest
 from lab.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("home", "train", "draw", "activations", "optimizers", "classroom")
+PAGES = ("home", "train", "draw", "activations", "optimizers", "classroom", "lesson")
 # Train and Draw may build models or start threads on first render: give every run room.
 TIMEOUT = 180
 # The h1 of the pages this suite knows; Train and Draw are checked by their navigation title.
-TITLES = {"home": "home.title", "activations": "act.title", "optimizers": "opt.title", "classroom": "class.title"}
+TITLES = {"home": "home.title", "activations": "act.title", "optimizers": "opt.title", "classroom": "class.title",
+          "lesson": "lesson.page_title"}
 
 
 def open_app(lang: str | None = None, locale: str | None = None) -> AppTest:
@@ -56,7 +57,7 @@ def test_switching_language_changes_the_page_title_and_the_navigation():
     at.sidebar.segmented_control(key="lang_switch").set_value("ko").run()
     assert not at.exception
     assert at.title[0].value == t("act.title", "ko") == "활성화 함수와 기울기"
-    assert navigation(at) == ["홈", "학습", "숫자 그리기", "활성화 함수", "옵티마이저", "수업"]
+    assert navigation(at) == ["홈", "학습", "숫자 그리기", "활성화 함수", "옵티마이저", "수업", "강의"]
     assert at.query_params["lang"] == "ko"  # kept in the URL
     show(at, "optimizers")
     assert at.title[0].value == "옵티마이저 경주" and at.query_params["lang"] == "ko"
@@ -85,4 +86,5 @@ def test_home_links_open_the_train_page_with_the_lessons_presets():
     assert softmax.proto.page.endswith("train") and nn.proto.page.endswith("train")
     assert nn.value == t("home.preset.lesson-nn.go", "ko")
     cards = [link.value for link in at.get("page_link") if link.proto.query_string == "lang=ko"]
-    assert cards == [t("home.card.open", "ko", page=t(f"nav.{p}", "ko")) for p in PAGES[1:]]
+    # A card per page but the Lesson page, which a class reaches from the Class page.
+    assert cards == [t("home.card.open", "ko", page=t(f"nav.{p}", "ko")) for p in PAGES[1:] if p != "lesson"]

@@ -13,6 +13,7 @@ from lab.i18n import t
 from lab.runs.store import Store
 from lab.web import presence
 from ui import outage
+from ui.lesson_board import teacher_panel
 
 KEEP = "—"  # a challenge selector left at the preset's value
 REFRESH_S = 1.0  # a new run shows within ~1.5 s (target 3 s); ~140 ms server time at 300 runs
@@ -104,6 +105,7 @@ def join_view(page: ClassPage, code: str) -> None:
     if mine and mine.class_id == klass.id:
         st.success(t("class.joined", lang, nickname=C.escape_markdown(mine.nickname)))
         st.page_link("views/train.py", label=t("class.to_train", lang), icon=":material/model_training:")
+        st.page_link("views/lesson.py", label=t("lesson.follow", lang), icon=":material/school:")
 
 
 def challenge_form(page: ClassPage, klass: C.ClassRow, key: str) -> None:
@@ -178,6 +180,7 @@ def teacher_view(page: ClassPage, key: str) -> None:
     st.title(t("class.board_title", lang, name=C.escape_markdown(klass.name or klass.code)))
     if not klass.open:
         st.info(t("class.closed_note", lang))
+    teacher_panel(page, klass, key)  # lesson mode, above the board (ui/lesson_board.py)
     bar = st.columns([3, 1, 1])
     color_by = bar[0].segmented_control(t("class.color_by", lang), F.COLOR_BY, default="activation",
                                         format_func=lambda c: t(f"class.by.{c}", lang), key="board_color_by",

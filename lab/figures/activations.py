@@ -153,10 +153,11 @@ def chain_result(activation: str, depth: int, init: str = "kaiming", slope: floa
     return ChainResult(activation, layer_names(depth), chain, predicted, measured, stds)
 
 
-def chain_figure(results: list[ChainResult], lang: str) -> go.Figure:
-    """Left: the product of local derivatives per layer; right: measured gradient norms; both log."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=[t("act.chain.left", lang), t("act.chain.right", lang)])
+def chain_figure(results: list[ChainResult], lang: str, stacked: bool = False) -> go.Figure:
+    """Left (stacked: above) the product of local derivatives per layer, right (below) measured norms; log."""
+    fig = make_subplots(rows=2 if stacked else 1, cols=1 if stacked else 2, horizontal_spacing=0.1,
+                        vertical_spacing=0.16, subplot_titles=[t("act.chain.left", lang), t("act.chain.right", lang)])
+    second = dict(row=2, col=1) if stacked else dict(row=1, col=2)
     for res in results:
         color, label = ACT_COLORS.get(res.activation, "#333"), t(f"act.name.{res.activation}", lang)
         fig.add_trace(go.Scatter(x=res.layers, y=res.chain, name=label, legendgroup=res.activation,
@@ -165,14 +166,20 @@ def chain_figure(results: list[ChainResult], lang: str) -> go.Figure:
         fig.add_trace(go.Scatter(x=res.layers, y=res.measured, legendgroup=res.activation,
                                  name=t("act.chain.measured", lang, name=label), mode="markers+lines",
                                  line=dict(color=color, width=4), marker=dict(size=13, symbol="square")),
-                      row=1, col=2)
+                      **second)
         fig.add_trace(go.Scatter(x=res.layers, y=res.predicted, legendgroup=res.activation,
                                  name=t("act.chain.predicted", lang, name=label), mode="lines",
-                                 line=dict(color=color, width=3, dash="dot")), row=1, col=2)
+                                 line=dict(color=color, width=3, dash="dot")), **second)
     fig.update_yaxes(type="log", exponentformat="power", dtick=1, gridcolor="#eee")  # one line a decade
     fig.update_yaxes(title_text=t("act.chain.left_axis", lang), row=1, col=1)
-    fig.update_yaxes(title_text=t("act.chain.right_axis", lang), row=1, col=2)
+    fig.update_yaxes(title_text=t("act.chain.right_axis", lang), **second)
     fig.update_xaxes(title_text=t("act.chain.x_axis", lang), gridcolor="#eee")
+    if stacked:  # a phone's column: smaller type, the layer names as the only x title
+        fig.update_xaxes(title_text=None)
+        fig.update_layout(height=820, font=dict(size=13), plot_bgcolor="white", margin=dict(l=50, r=10, t=40, b=10),
+                          legend=dict(orientation="h", y=-0.12, font=dict(size=13)))
+        fig.update_annotations(font_size=14)
+        return fig
     fig.update_layout(height=580, font=FONT, plot_bgcolor="white", margin=dict(l=70, r=20, t=60, b=20),
                       legend=dict(orientation="h", y=-0.3, font=dict(size=16)))
     fig.update_annotations(font_size=20)

@@ -14,7 +14,10 @@ from torch import nn
 
 from lab.engine.optim import make_optimizer
 from lab.engine.optim_table import OPTIMIZERS, optimizer_kwargs
+from lab.lessons.race_names import DEFAULT_RACERS, RACER_ORDER
 
+__all__ = ["DEFAULT_RACERS", "RACERS", "RACER_ORDER", "SURFACES", "Surface", "Trajectory", "default_lr",
+           "distance_to_minimum", "first_to_minimum", "race_code", "racer_label", "run_racer", "run_race"]
 DIVERGED_AT = 1e6  # |x| or |y| beyond this, or a non-finite loss, ends a racer's run
 
 
@@ -80,9 +83,6 @@ RACERS: dict[str, tuple[str, dict[str, Any]]] = {
     "momentum": ("sgd", {"momentum": 0.9}),
     "nag": ("sgd", {"momentum": 0.9, "nesterov": True}),
 }
-RACER_ORDER = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adadelta", "adam", "nadam",
-               "adamax", "adamw", "radam", "sparseadam", "asgd", "rprop", "lbfgs")
-DEFAULT_RACERS = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adadelta", "adam")
 
 
 def racer_label(racer: str) -> str:
@@ -177,6 +177,20 @@ def run_race(surface: Surface, racers: list[str] | tuple[str, ...], lrs: dict[st
 def distance_to_minimum(surface: Surface, trajectory: Trajectory) -> float:
     """Euclidean distance from where the racer ended to the surface's minimum."""
     return float(np.hypot(*(trajectory.end - np.asarray(surface.minimum))))
+
+
+def first_to_minimum(surface: Surface, trajs: list[Trajectory], tolerance: float = 0.02) -> tuple[str, int | None]:
+    """(racer, step) of the first racer within tolerance x the plot's diagonal of the minimum, else (closest, None)."""
+    reach = tolerance * float(np.hypot(np.ptp(surface.x_range), np.ptp(surface.y_range)))
+    firsts = []
+    for traj in trajs:  # points (steps+1, 2): the step at which each first came within reach
+        near = np.nonzero(np.hypot(*(traj.points - np.asarray(surface.minimum)).T) < reach)[0]
+        if len(near):
+            firsts.append((int(near[0]), traj.racer))
+    if firsts:
+        step, racer = min(firsts)
+        return racer, step
+    return min(trajs, key=lambda tr: distance_to_minimum(surface, tr)).racer, None
 
 
 

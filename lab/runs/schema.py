@@ -106,6 +106,37 @@ members = Table("relulab_members", metadata,
                 Column("joined", Float, nullable=False),
                 PrimaryKeyConstraint("class_id", "owner"))
 
+# Lesson mode (lab/lesson_mode): where each class's lesson stands, every prediction, every lesson run.
+lessons = Table("relulab_lessons", metadata,
+                Column("class_id", String(32), primary_key=True),  # one lesson at a time per class
+                Column("lesson_id", String(64), nullable=False),
+                Column("step", Integer, nullable=False, default=0),  # index into the lesson's steps
+                Column("step_id", String(64), nullable=False),  # the same step by id (the file may change)
+                Column("revealed", Text, nullable=False, default="[]"),  # JSON list of revealed step ids
+                Column("unlocked", Boolean, nullable=False, default=False),  # free exploration
+                Column("started", Float, nullable=False),
+                Column("updated", Float, nullable=False),
+                Column("ended", Float))
+
+votes = Table("relulab_votes", metadata,
+              Column("class_id", String(32), nullable=False),
+              Column("lesson_id", String(64), nullable=False),
+              Column("step_id", String(64), nullable=False),
+              Column("owner", String(64), nullable=False),
+              Column("choice", String(64), nullable=False),
+              Column("at", Float, nullable=False),
+              PrimaryKeyConstraint("class_id", "lesson_id", "step_id", "owner"))  # one vote per student
+
+lesson_runs = Table("relulab_lesson_runs", metadata,
+                    Column("class_id", String(32), nullable=False),
+                    Column("lesson_id", String(64), nullable=False),
+                    Column("step_id", String(64), nullable=False),
+                    Column("owner", String(64), nullable=False),
+                    Column("arm", String(64), nullable=False),
+                    Column("run_id", String(32), nullable=False),
+                    Column("created", Float, nullable=False),
+                    PrimaryKeyConstraint("class_id", "lesson_id", "step_id", "owner"))  # one run per student
+
 
 class StoreError(RuntimeError):
     """The run store cannot be used; the message says why and what to do, for people."""
@@ -215,7 +246,7 @@ def ensure_schema(engine: Engine, url: str) -> None:
                     raise StoreError(f"The run store {safe_url(url)} was written by a newer ReLU Lab (schema "
                                      f"{version}, this one knows {SCHEMA_VERSION}); it was left untouched. "
                                      "Update ReLU Lab or point RELULAB_DB elsewhere.")
-                metadata.create_all(conn)  # tables added since (none yet); existing ones are kept
+                metadata.create_all(conn)  # tables added since (the lesson's); existing ones are kept
                 return
             ours = {t.name for t in metadata.sorted_tables}
             if names - ours:
