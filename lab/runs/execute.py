@@ -15,6 +15,7 @@ import time
 from typing import Protocol
 
 from lab.engine.events import EpochEnded, Event, RunEnded, RunRecord, StepsLogged
+from lab.runs.identity import run_key
 from lab.runs.store import NODE, Store, StoreError
 
 LOG = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ class Executor(Protocol):
 
     def warm(self) -> None:
         """A run may come soon (someone opened the Train page): load now what a first run would wait for."""
+
+    def trains_on(self, config) -> tuple[str, int]:
+        """(device kind, torch threads) a run of this config would train with here: part of its key."""
 
     def close(self) -> None:
         """Release workers or the cluster connection."""
@@ -130,6 +134,8 @@ def execute_run(store: Store, run_id: str, threads: int | None = None, data=None
         store.end_without_events(run_id, "failed", f"{type(exc).__name__}: {exc}")
         return None
     trainer_ref.append(trainer)
+    # The key as trained (device and threads as found here): a run queued under another key frees its followers.
+    store.rekey(run_id, run_key(run.config, trainer.device.type, torch.get_num_threads()))
     if store.stop_requested(run_id):
         trainer.stop()
     record = trainer.run()  # never raises: a failure ends with a RunEnded "failed"

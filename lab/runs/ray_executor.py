@@ -99,6 +99,10 @@ class RayExecutor:
         with self._lock:
             self._refs[run_id] = ref
 
+    def trains_on(self, config) -> tuple[str, int]:
+        """(device kind, torch threads) of a run's task: a GPU share if it asks for one, else its CPUs."""
+        return ("cuda" if resources_for(config.device)["num_gpus"] else "cpu"), max(1, int(CPUS_PER_RUN))
+
     def stop(self, run_id: str) -> None:
         """After the store's flag: cancel a task whose run is no longer queued nor running, else force later."""
         with self._lock:
@@ -141,8 +145,21 @@ class RayExecutor:
                 last_recover = time.monotonic()
                 try:  # "ray-monitor" matches no node: only runs with a stale heartbeat are ended
                     self.store.recover(node="ray-monitor")
+                    self._submit_requeued()
                 except StoreError as exc:
                     LOG.error("ray executor: %s", exc)
+
+    def _submit_requeued(self) -> None:
+        """Followers queued to train for real after their original stopped or failed have no task yet: send them.
+
+        Such a run has events behind it (last_seq > 0) while a fresh queued run has none; another server
+        may send it too, and then one claim wins and the other task returns at once.
+        """
+        for run in self.store.list_runs(statuses=["queued"]):
+            with self._lock:
+                known = run.id in self._refs
+            if run.executor == "ray" and not run.replay and run.last_seq > 0 and not known:
+                self.submit(run.id)
 
     def _settle(self, run_id: str, ref: ray.ObjectRef) -> None:
         """A task ended: if it raised, end its run with a message that says what was lost."""

@@ -59,11 +59,14 @@ class StoreRecovery:
         """At start-up: runs marked running whose process is gone become interrupted; how many."""
         now, count = time.time(), 0
         for run in self.list_runs(statuses=["running"]):
+            if run.replay:  # a follower trains nothing: it lives and ends with its original
+                continue
             dead = (run.node == node and not pid_alive(run.pid)) or (
                 (run.heartbeat or 0) < now - STALE_HEARTBEAT_S)
             if dead and self.end_without_events(run.id, "interrupted", (
                     f"Interrupted at step {run.step}: the process training it stopped (a server restart "
                     "or a lost node). Its last checkpoint is kept; train it again to finish.")):
                 count += 1
+        self.settle_replays()
         return count
 
