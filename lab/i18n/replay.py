@@ -6,7 +6,8 @@ EN = {
     "replay.following": "Same configuration and seed as a run training right now: you are watching it train, "
                         "step by step, and its result will be yours (training is deterministic). Change the seed "
                         "to train your own.",
-    "replay.playing": "{label}: replaying at the pace it trained, epoch {epoch}/{epochs}, step {step}/{total}",
+    "replay.playing": "{label}: replaying at the pace it trained · epoch {epoch}/{epochs} · step {step}/{total}",
+    "replay.now": "Replaying now: {label}",
     "replay.skip": "⏭ Jump to the end",
     "replay.anyway": "Train it anyway",
     "replay.anyway_help": "Trains this configuration again on the server, as if no one had: the same seed gives "
@@ -25,7 +26,8 @@ KO = {
                       "직접 학습하려면 시드를 바꾸세요.",
     "replay.following": "지금 학습 중인 실행과 설정과 시드가 같습니다. 그 실행이 한 단계씩 학습하는 "
                         "모습을 보고 있으며, 그 결과가 그대로 내 결과가 됩니다(학습은 결정적입니다). 직접 학습하려면 시드를 바꾸세요.",
-    "replay.playing": "{label}: 학습했던 속도로 다시 보는 중, 에폭 {epoch}/{epochs}, 단계 {step}/{total}",
+    "replay.playing": "{label}: 학습했던 속도로 다시 보는 중 · 에포크 {epoch}/{epochs} · 스텝 {step}/{total}",
+    "replay.now": "다시 보는 중: {label}",
     "replay.skip": "⏭ 끝으로 건너뛰기",
     "replay.anyway": "그래도 직접 학습하기",
     "replay.anyway_help": "아무도 학습하지 않은 것처럼 이 설정을 서버에서 다시 학습합니다. 같은 시드는 한 단계씩 "

@@ -29,8 +29,8 @@ def event_from_row(kind: str, payload: str) -> Event:
 class RecordCache:
     """Runs' records folded from their stored events; each call folds only what is new."""
 
-    def __init__(self, read: Callable[[str, int], list[tuple[int, Event]]], limit: int = 256):
-        self.read, self.limit = read, limit  # read(run_id, after): the (seq, event) pairs with seq > after
+    def __init__(self, read: Callable[[str, int, int | None], list[tuple[int, Event]]], limit: int = 256):
+        self.read, self.limit = read, limit  # read(run_id, after, upto): the (seq, event) pairs after < seq <= upto
         self._records: dict[str | tuple[str, str], tuple[RunRecord, int]] = {}
         self._lock = threading.Lock()
 
@@ -43,9 +43,7 @@ class RecordCache:
             if upto is not None and upto < seen:  # played back from an earlier point: fold again
                 record, seen = RunRecord(), 0
             if upto is None or upto > seen:
-                for seq, event in self.read(run_id, seen):
-                    if upto is not None and seq > upto:
-                        break
+                for seq, event in self.read(run_id, seen, upto):
                     record.add(event)
                     seen = seq
             self._records[slot] = (record, seen)  # re-inserted: the dict's order is recency

@@ -7,7 +7,8 @@ final weights, marked replay_of. A live follower is kept in step with its origin
 own transactions (sync() after each of them); when the original ends finished or diverged (both are
 what the config and seed determine) its followers end the same way; when it ends otherwise (stopped,
 failed, interrupted), they train for real: the oldest is queued as a run of its own and the others
-follow it. Every function here runs in the caller's transaction (a Connection from Store.tx()).
+follow it. The functions run in the caller's transaction (a Connection from Store.tx()); StoreReplays is
+the part of the Store that opens them.
 """
 
 from __future__ import annotations
@@ -135,3 +136,32 @@ def orphaned(conn: Connection) -> list[str]:
     led = select(runs.replay_of).where(runs.replay_of.is_not(None), runs.status.in_(ACTIVE)).distinct()
     active = select(runs.id).where(runs.status.in_(ACTIVE))
     return list(conn.execute(led.where(runs.replay_of.not_in(active))).scalars())
+
+
+class StoreReplays:
+    """Store's replay methods (a part of lab.runs.store.Store); they run in the Store's transactions (self.tx())."""
+
+    def rekey(self, run_id: str, key: str) -> None:
+        """The key the run really trains with (its device and threads as found); followers of a wrong key train."""
+        with self.tx() as conn:
+            if conn.execute(select(S.runs.c.run_key).where(S.runs.c.id == run_id)).scalar() != key:
+                rekey(conn, run_id, key)
+
+    def settle_replays(self) -> int:
+        """Live followers of runs no longer active (a crash between two writes): ended with them or re-queued."""
+        with self.tx() as conn:
+            stale = orphaned(conn)
+            for original in stale:
+                sync(conn, original)
+        return len(stale)
+
+    def train_anyway(self, run_id: str, owner: str) -> bool:
+        """Train a replay for real (its owner's choice): queued as a run of its own; False unless it is theirs."""
+        with self.tx() as conn:
+            row = conn.execute(select(S.runs.c.owner, S.runs.c.replay_of).where(S.runs.c.id == run_id)
+                               .with_for_update()).first()
+            if row is None or row.owner != owner or row.replay_of is None:
+                return False
+            requeue(conn, [run_id])
+        self.records.forget(run_id)
+        return True

@@ -32,7 +32,7 @@ from lab.runs.weights import StoreWeights
 __all__ = ["ACTIVE", "ENDED", "NODE", "Store", "StoreError", "StoredRun", "is_run_id", "new_token", "open_store"]
 
 
-class Store(StoreWeights, StoreRecovery):
+class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
     """The run store at one database URL (thread-safe; one per process and URL via open_store)."""
 
     def __init__(self, url: str | None = None):
@@ -251,31 +251,19 @@ class Store(StoreWeights, StoreRecovery):
             return bool(conn.execute(select(S.runs.c.stop_requested).where(S.runs.c.id == run_id)).scalar())
 
     # --- events -----------------------------------------------------------------------------------
-    def events(self, run_id: str, after: int = 0) -> list[tuple[int, Event]]:
-        """(seq, event) of a run with seq > after, in order."""
+    def events(self, run_id: str, after: int = 0, upto: int | None = None) -> list[tuple[int, Event]]:
+        """(seq, event) of a run with after < seq (<= upto), in order."""
+        query = select(S.events.c.seq, S.events.c.kind, S.events.c.payload).where(
+            S.events.c.run_id == run_id, S.events.c.seq > after)
+        if upto is not None:
+            query = query.where(S.events.c.seq <= upto)
         with self.tx() as conn:
-            rows = conn.execute(select(S.events.c.seq, S.events.c.kind, S.events.c.payload).where(
-                S.events.c.run_id == run_id, S.events.c.seq > after).order_by(S.events.c.seq)).all()
+            rows = conn.execute(query.order_by(S.events.c.seq)).all()
         return [(seq, event_from_row(kind, payload)) for seq, kind, payload in rows]
 
     def record(self, run_id: str, upto: int | None = None) -> RunRecord:
         """The run's record so far (folded from its events; cached per run id and seq); upto: events seq <= upto."""
         return self.records.get(run_id, upto)
-
-    # --- replays ----------------------------------------------------------------------------------
-    def rekey(self, run_id: str, key: str) -> None:
-        """The key the run really trains with (its device and threads as found); followers of a wrong key train."""
-        with self.tx() as conn:
-            if conn.execute(select(S.runs.c.run_key).where(S.runs.c.id == run_id)).scalar() != key:
-                replay.rekey(conn, run_id, key)
-
-    def settle_replays(self) -> int:
-        """Live followers of runs no longer active (a crash between two writes): ended with them or re-queued."""
-        with self.tx() as conn:
-            stale = replay.orphaned(conn)
-            for original in stale:
-                replay.sync(conn, original)
-        return len(stale)
 
 
 _stores: dict[str, Store] = {}
