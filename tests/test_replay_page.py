@@ -9,10 +9,16 @@ import time
 import pytest
 from sqlalchemy import update
 
+from lab.classroom import board as B
+from lab.classroom import classes as C
+from lab.i18n import t
 from lab.runs import schema as S
-from lab.runs.store import open_store
+from lab.runs.execute import execute_run
+from lab.runs.identity import run_key
+from lab.runs.store import Store, open_store
+from tests.test_classes import TINY, open_page, sqlite_url, texts  # noqa: F401 - a fixture
 from tests.test_replay import same_result
-from tests.test_train_page import fresh_session, train_page, wait_for_history  # noqa: F401 - fixture
+from tests.test_train_page import fresh_session, train_page, wait_for_history  # noqa: F401 - a fixture
 
 # A config no other test trains (its own seed), so the first student's run trains here.
 QUERY = {"train_subset": "500", "epochs": "2", "depth": "1", "width": "32", "seed": "4242", "log_every": "1",
@@ -103,3 +109,27 @@ def test_train_it_anyway_trains_the_same_numbers(original):
     same_result(store, original.id, run.id, replayed=False)  # trained again: the same numbers, step by step
     at = wait_for_history(at)
     assert not any(WORDS["en"][0] == i.value for i in at.info)  # its own run now: no replay message
+
+
+def test_the_board_counts_trained_and_replayed_runs_and_names_only_its_class(sqlite_url, monkeypatch, mnist):
+    store = Store(sqlite_url)
+    klass, key = C.create_class(store, "7B")
+    ann, bo = (C.join(store, klass.code, o, n) for o, n in (("a", "Ann"), ("b", "Bo")))
+    other, _ = C.create_class(store, "8C")
+    zorro = C.join(store, other.code, "z", "Zorro")
+    config = TINY.replace(epochs=1)
+    original = store.create_run(config, "z", key=run_key(config, "cpu", 1), **zorro.run_args())
+    execute_run(store, original.id, threads=1, data=mnist)
+    replayed = store.create_run(config, "a", key=run_key(config, "cpu", 1), reuse=True, **ann.run_args())
+    own = store.create_run(config.replace(seed=9), "b", key=run_key(config.replace(seed=9), "cpu", 1), reuse=True,
+                           **bo.run_args())
+    execute_run(store, own.id, threads=1, data=mnist)
+    assert replayed.replay_of == original.id and replayed.nickname == "Ann"
+    board = B.board_data(store, C.board_for(store, key))
+    assert (board.trained, board.replayed) == (1, 1) and [r.nickname for r in board.runs] == ["Ann", "Bo"]
+    assert board.curves[replayed.id] == B.curve_cache(store).update(store, {original.id: 10**9})[original.id]
+    for lang in ("en", "ko"):
+        at = open_page(sqlite_url, monkeypatch, teacher=key, lang=lang)
+        assert not at.exception
+        assert t("replay.board", lang, trained=1, replayed=1) in [c.value for c in at.caption]
+        assert "Zorro" not in texts(at) + at.dataframe[0].value.to_csv()
