@@ -13,7 +13,7 @@ import time
 
 import pytest
 import torch
-from sqlalchemy import create_engine, inspect, insert, select
+from sqlalchemy import create_engine, insert, inspect, select
 
 from lab.engine.config import RunConfig
 from lab.runs import schema as S

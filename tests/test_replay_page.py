@@ -16,7 +16,7 @@ from lab.runs import schema as S
 from lab.runs.execute import execute_run
 from lab.runs.identity import run_key
 from lab.runs.store import Store, open_store
-from tests.test_classes import TINY, open_page, sqlite_url, texts  # noqa: F401 - a fixture
+from tests.test_classes import TINY, open_page, texts
 from tests.test_replay import same_result
 from tests.test_train_page import fresh_session, train_page, wait_for_history  # noqa: F401 - a fixture
 
@@ -111,7 +111,8 @@ def test_train_it_anyway_trains_the_same_numbers(original):
     assert not any(WORDS["en"][0] == i.value for i in at.info)  # its own run now: no replay message
 
 
-def test_the_board_counts_trained_and_replayed_runs_and_names_only_its_class(sqlite_url, monkeypatch, mnist):
+def test_the_board_counts_trained_and_replayed_runs_and_names_only_its_class(tmp_path, monkeypatch, mnist):
+    sqlite_url = f"sqlite:///{tmp_path / 'board.sqlite3'}"
     store = Store(sqlite_url)
     klass, key = C.create_class(store, "7B")
     ann, bo = (C.join(store, klass.code, o, n) for o, n in (("a", "Ann"), ("b", "Bo")))
