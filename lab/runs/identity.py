@@ -28,10 +28,14 @@ def engine_hash(folder: Path = ENGINE_DIR) -> str:
     return digest.hexdigest()
 
 
-@functools.cache
+# Read when this process loads the engine, not later: code changed on disk under a running server is not
+# the code it runs.
+_ENGINE = engine_hash()
+
+
 def this_engine() -> str:
-    """This process's engine_hash(), read once."""
-    return engine_hash()
+    """The engine_hash() of the engine this process runs."""
+    return _ENGINE
 
 
 @functools.cache
