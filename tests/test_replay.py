@@ -136,3 +136,28 @@ def test_followers_left_behind_by_a_crash_are_settled(store_url, mnist):
         conn.execute(update(S.runs).where(S.runs.c.id == follower.id).values(status="running", replay_of=original.id))
     assert store.settle_replays() == 1 and store.get_run(follower.id).status == "finished"
     same_result(store, original.id, follower.id)
+
+
+def test_a_replay_plays_back_at_the_originals_pace(store_url, mnist):
+    from sqlalchemy import update
+
+    from lab.runs import schema as S
+    from lab.runs.playback import frame
+
+    store = Store(store_url)
+    original = trained(store, mnist)
+    with store.tx() as conn:  # as if it had taken 100 s: 5 s a step
+        conn.execute(update(S.runs).where(S.runs.c.id == original.id).values(seconds=100.0))
+    replay = store.create_run(TINY, "bob", key=KEY, reuse=True)
+    start = replay.started
+    assert frame(store, replay, now=start).step == 0
+    half = frame(store, replay, now=start + 50.0)
+    assert half.step == 10 and not half.done
+    shown = store.record(replay.id, upto=half.seq)
+    assert [s["step"] for s in shown.steps] == list(range(1, 11)) and len(shown.epochs) == 1
+    assert shown.status == "running" and shown.activations == [a for a in store.record(replay.id).activations
+                                                               if a["step"] <= 10]
+    late = frame(store, replay, now=start + 99.0)
+    assert late.step == 19 and store.record(replay.id, upto=late.seq).status == "running"  # its end not yet
+    assert frame(store, replay, now=start + 100.0).done
+    assert frame(store, original).done and frame(store, original).seq is None  # a trained run is shown whole

@@ -1,7 +1,8 @@
 """A replay played back at about the pace its original trained, so the lesson still unfolds step by step.
 
-The playback clock starts at the replay's `started` (when it was made, or when the run it follows began
-to train) and runs at the original's pace (its seconds per step). What it shows is its own events up to
+The playback clock starts at the replay's `started`: when it was made, for a replay of an ended run; when
+the original began to train, for a live follower (which so sees at once what the original has done and
+then follows it live). It runs at the original's pace (its seconds per step). What it shows is its own events up to
 the last one whose step the clock has reached, folded by the one fold (Store.record(run_id, upto=seq)).
 An event's step: RunStarted 0, a block of logged steps its last, a probe its step, an epoch's end the
 epoch's last step, the run's end only once the whole run has been played.

@@ -54,10 +54,11 @@ def attach(conn: Connection, run_id: str, key: str) -> str | None:
     if done:
         copy_final(conn, source["id"], run_id, now)
     values = {name: source[name] for name in MIRRORED}
-    # A replay plays from now at the original's pace; a follower of a run in training too (it joined
-    # late, so it starts from the beginning); a follower of a queued run starts with it (sync()).
+    # A replay plays from now at the original's pace. A follower keeps the original's clock: one that joins
+    # a run in training sees at once what it has done so far, then the rest live (a class pressing the same
+    # preset within seconds all finish with it); a follower of a queued run starts with it (sync()).
     values.update(status=source["status"], last_seq=source["last_seq"], ended=now if done else None,
-                  started=now if done or source["status"] == "running" else None,
+                  started=now if done else source["started"],
                   replay_of=(source["replay_of"] or source["id"]) if done else source["id"])
     conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(**values))
     return values["replay_of"]
