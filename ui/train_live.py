@@ -138,7 +138,7 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
     # charts redrawn each second kept Chromium's main thread busy, every click and reload queued
     # behind them, and a phone had to fetch Plotly's 4.7 MB script first. Zoom and hover: the run's
     # permanent link (Plotly).
-    sketches = page.state.live_figures.get(record, paired, lang)
+    sketches = replays.figures(page, shown).get(record, paired, lang)
     group_slot = st.container()  # a paired comparison's overlay, when there is one
     if "group" in sketches:
         group_slot.html(sketches["group"])

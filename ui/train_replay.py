@@ -7,9 +7,13 @@ the playback stands (lab/runs/playback.py). Nothing here names the run it replay
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from lab.engine.events import RunRecord
+from lab.figures import train as charts
+from lab.figures.sketch import img_of
 from lab.i18n import t
 from lab.runs.playback import Frame, frame
 from lab.runs.progress import progress_of
@@ -17,10 +21,16 @@ from lab.runs.store import StoredRun
 from lab.web import train_form as form
 from ui.train import Page
 
+_shared: dict[tuple[str, str], charts.LiveFigures] = {}  # (original, lang) -> charts its followers' tabs share
+_shared_lock = threading.Lock()
+
 
 def frame_of(page: Page, run: StoredRun) -> Frame | None:
-    """Where the run's playback stands (None: not a replay, or the student jumped to its end)."""
-    if not run.replay or run.id in page.state.skipped:
+    """Where an ended replay's playback stands (None: not one, or the student jumped to its end).
+
+    A live follower needs none: it keeps its original's clock, so it shows what the original has done.
+    """
+    if not run.replay or run.active or run.id in page.state.skipped:
         return None
     return frame(page.store, run)
 
@@ -37,10 +47,24 @@ def shape(page: Page, runs: list[StoredRun]) -> tuple[tuple[str, str], ...]:
 
 
 def record_of(page: Page, run: StoredRun) -> RunRecord:
-    """The run's record as the page shows it now: a replay's up to where its playback stands."""
+    """The run's record as the page shows it now: a replay's up to where its playback stands; a live
+    follower's is its original's (the same events, one fold for every tab that follows it)."""
+    if run.replay and run.active:
+        return page.store.record(run.replay_of)
     shown = frame_of(page, run)
     upto = shown.seq if shown is not None and not shown.done else None
     return page.store.record(run.id, upto=upto)
+
+
+def figures(page: Page, run: StoredRun | None) -> charts.LiveFigures:
+    """The live charts' memo: a live follower's are drawn once for all the tabs that follow its original
+    (thirty students pressing one preset cost the server one set of charts, not thirty); others the tab's own."""
+    if run is None or not (run.replay and run.active):
+        return page.state.live_figures
+    with _shared_lock:
+        if len(_shared) > 64:
+            _shared.clear()
+        return _shared.setdefault((run.replay_of, page.lang), charts.LiveFigures(img_of))
 
 
 def progress_line(page: Page, run: StoredRun, box) -> None:

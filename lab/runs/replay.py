@@ -94,9 +94,12 @@ def sync(conn: Connection, original: str) -> None:
     if row is None or row["status"] not in (*ACTIVE, *REPLAYABLE):
         requeue(conn, ids)
         return
-    for follower in followers:
-        if follower.last_seq < row["last_seq"]:
-            copy_events(conn, original, follower.id, follower.last_seq)
+    if any(f.last_seq < row["last_seq"] for f in followers):  # one statement for all of them
+        fol = S.runs.alias("follower")
+        ev, f = S.events.c, fol.c
+        rows = select(f.id, ev.seq, ev.kind, ev.payload).join_from(S.events, fol, f.replay_of == ev.run_id)
+        conn.execute(insert(S.events).from_select(["run_id", "seq", "kind", "payload"], rows.where(
+            ev.run_id == original, f.status.in_(ACTIVE), ev.seq > f.last_seq)))
     values = {name: row[name] for name in MIRRORED}
     values.update(status=row["status"], last_seq=row["last_seq"], started=func.coalesce(runs.started, row["started"]))
     if row["status"] in REPLAYABLE:
