@@ -112,6 +112,21 @@ def test_followers_train_for_real_when_their_original_stops(store_url, mnist):
     assert store.record(first.id).to_dict() == Store(store.url).record(first.id).to_dict()  # a fresh fold agrees
 
 
+def test_followers_of_a_run_that_died_train_for_real(store_url):
+    store = Store(store_url)
+    original = store.create_run(TINY, "alice", key=KEY, reuse=True)
+    follower = store.create_run(TINY, "bob", key=KEY, reuse=True)
+    store.claim("local", original.id)
+    assert store.load_weights(follower.id) is None and not store.has_weights([follower.id])
+    store.save_weights(original.id, {"w": torch.ones(2)}, 5)  # a checkpoint: the Draw page's live model
+    weights, kind, step = store.load_weights(follower.id)  # a live follower draws with its original's
+    assert torch.equal(weights["w"], torch.ones(2)) and (kind, step) == ("checkpoint", 5)
+    assert store.has_weights([follower.id, original.id]) == {follower.id, original.id}
+    assert store.end_without_events(original.id, "interrupted", "the server stopped")  # what recover() does
+    again = store.get_run(follower.id)
+    assert (again.status, again.replay_of) == ("queued", None) and store.claim("local").id == follower.id
+
+
 def test_a_run_queued_under_a_key_it_does_not_train_with_frees_its_followers(store_url, mnist):
     store = Store(store_url)
     wrong = run_key(TINY, "cuda", 1)  # e.g. queued for a GPU that the node it landed on did not have
