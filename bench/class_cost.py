@@ -17,7 +17,7 @@ Lesson-like runs kept short so the bench takes minutes: the lesson's 784-256-256
 init, Adam 1e-3, batch 100) on --subset training images for --epochs epochs (each phase its own seeds,
 so no phase replays another's runs).
 
-    python bench/class_cost.py [--subset 30000] [--epochs 1] [--students 30] [--json bench/results/class_cost.json]
+    python bench/class_cost.py [--subset 60000] [--epochs 5] [--students 30] [--json bench/results/class_cost.json]
 """
 
 from __future__ import annotations
@@ -113,8 +113,8 @@ def fairness(store, port: int, args, one_run_s: float) -> dict:
 def main() -> int:
     """Start the server, run the phases, print them side by side (and as JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subset", type=int, default=30000, help="training images per run")
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--subset", type=int, default=60000, help="training images per run")
+    parser.add_argument("--epochs", type=int, default=5, help="about 30 s a run here: long next to the page work")
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--json")
     args = parser.parse_args()

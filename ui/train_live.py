@@ -123,7 +123,7 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
     if shown is None:  # the charts' empty frames, so that they keep their places when a run starts
         head.info(t("train.empty", lang))
     else:
-        now = "replay.now" if shown.replay and focus else "train.now" if focus else "train.last"
+        now = "replay.now" if focus in played else "train.now" if focus else "train.last"  # a follower trains
         head.subheader(t(now, lang, label=shown.label))
         if not focus and (end := form.end_message(runtable.ended_of(shown), shown.config, shown.test_acc, lang)):
             getattr(head, end[0])(end[1])
