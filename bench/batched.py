@@ -3,8 +3,9 @@ executors train them) against the same R runs as one batched model (lab/engine/b
 
 The lesson's 784-256-256-10 ReLU net with Adam, batch 100, differing only in seed; the Trainer with its
 probes on (log every 10 steps, activations every 100) as a student's run has them, and with them off
-(what the batched trainer logs: losses and gradient norms). Rounds alternate solo and batched, so a
-shared machine's drifting load hits both; medians are printed. Also the largest difference between a
+(what the batched trainer logs: losses and gradient norms). On the CPU the time is the process's CPU
+time (one torch thread: the work itself, which a shared machine's other load does not inflate much), on
+a GPU the wall clock. Rounds alternate solo and batched; medians are printed. Also the largest difference between a
 batched run's losses and its solo twin's (same numbers within 1e-6 is the promise).
 
     python bench/batched.py [--device cpu|cuda] [--runs 1 2 4 8] [--subset 6000] [--threads 1] [--json F]
@@ -36,9 +37,9 @@ def sync(device: str) -> None:
 
 
 def solo(configs, data, device: str, probes: bool) -> tuple[float, list[list[float]]]:
-    """Seconds to train the configs one after another with the Trainer; each run's logged losses."""
+    """CPU seconds (wall on a GPU) to train the configs one after another with the Trainer; their losses."""
     sync(device)
-    start = time.perf_counter()
+    start = clock(device)
     losses = []
     for config in configs:
         if not probes:
@@ -46,16 +47,22 @@ def solo(configs, data, device: str, probes: bool) -> tuple[float, list[list[flo
         record = Trainer(config, data=data).run()
         losses.append([s["loss"] for s in record.steps])
     sync(device)
-    return time.perf_counter() - start, losses
+    return clock(device) - start, losses
 
 
 def batched(configs, data, device: str) -> tuple[float, list[list[float]]]:
-    """Seconds to train the configs together as one batched model; each run's logged losses."""
+    """CPU seconds (wall on a GPU) to train the configs together as one batched model; their losses."""
     sync(device)
-    start = time.perf_counter()
+    start = clock(device)
     runs = train_batched(configs, data, device)
     sync(device)
-    return time.perf_counter() - start, [r.losses for r in runs]
+    return clock(device) - start, [r.losses for r in runs]
+
+
+def clock(device: str) -> float:
+    """This process's CPU time on the CPU (one thread: the work done, whatever else the shared machine
+    runs), the wall clock on a GPU (where the work is the card's)."""
+    return time.process_time() if device == "cpu" else time.perf_counter()
 
 
 def main() -> int:
@@ -97,7 +104,8 @@ def main() -> int:
                      "max_rel_loss_diff": worst})
     device = torch.cuda.get_device_name(0) if args.device == "cuda" else f"CPU, {args.threads} thread(s)"
     print(f"\n{device}; torch {torch.__version__}; lesson net, batch 100, {args.subset} images x {args.epochs} "
-          f"epoch(s) per run; medians of {args.rounds} rounds\n")
+          f"epoch(s) per run; medians of {args.rounds} rounds ({'CPU' if args.device == 'cpu' else 'wall'} "
+          "seconds)\n")
     print(f"{'runs':>4} {'solo, probes on':>16} {'solo, probes off':>17} {'batched':>9} {'off/batched':>12} "
           f"{'on/batched':>11} {'max loss diff':>14}")
     for row in rows:

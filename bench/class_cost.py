@@ -77,6 +77,7 @@ def cost(store, tabs: list[dict], alone_s: float | None) -> dict:
             "saw_finished": sum("ended_seen" in t["t"] for t in tabs),
             "finished_in_store": sum(r.status == "finished" for r in runs),
             "trained": sum(not r.replay for r in runs), "replayed": sum(r.replay for r in runs),
+            "training_s": sorted(round(r.seconds or 0, 1) for r in runs if not r.replay),  # the server's work
             "makespan_s": round(makespan, 1), "vs_alone": round(makespan / alone_s, 2) if alone_s else 1.0,
             "clicks_spread_s": round(clicks[-1] - clicks[0], 1),
             "click_to_finished_s_median_max": [round(seen[len(seen) // 2], 1), round(seen[-1], 1)],
