@@ -96,3 +96,16 @@ def test_several_servers_claiming_at_once_never_claim_a_run_twice(store_url):
     assert sorted(claimed) == sorted(r.id for r in made) and len(set(claimed)) == 30
     for server in servers:
         server.engine.dispose()
+
+
+def test_a_waiting_student_reads_their_place_and_start_in_their_language(store_url):
+    from lab.runs.progress import progress_of
+    from lab.web.train_form import progress_text
+
+    store = Store(store_url)
+    run = store.create_run(TINY, "a")
+    waiting = progress_of(run, 2, start_in=65.0)
+    assert progress_text(waiting, "#1 relu", "en") == \
+        "#1 relu: waiting for a free slot, place 2 in the queue, starts in about 1:05"
+    assert progress_text(waiting, "#1 relu", "ko") == "#1 relu: 빈 자리를 기다리는 중, 대기 순서 2번, 약 1:05 뒤 시작"
+    assert "starts in" not in progress_text(progress_of(run, 2), "#1 relu", "en")  # no estimate before any run
