@@ -60,8 +60,7 @@ def batched(configs, data, device: str) -> tuple[float, list[list[float]]]:
 
 
 def clock(device: str) -> float:
-    """This process's CPU time on the CPU (one thread: the work done, whatever else the shared machine
-    runs), the wall clock on a GPU (where the work is the card's)."""
+    """This process's CPU time on the CPU (one thread: the work done), the wall clock on a GPU."""
     return time.process_time() if device == "cpu" else time.perf_counter()
 
 

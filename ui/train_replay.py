@@ -26,10 +26,8 @@ _shared_lock = threading.Lock()
 
 
 def frame_of(page: Page, run: StoredRun) -> Frame | None:
-    """Where an ended replay's playback stands (None: not one, or the student jumped to its end).
-
-    A live follower needs none: it keeps its original's clock, so it shows what the original has done.
-    """
+    """Where an ended replay's playback stands (None: not one, or the student jumped to its end)."""
+    # A live follower needs none: it keeps its original's clock, so it shows what the original has done.
     if not run.replay or run.active or run.id in page.state.skipped:
         return None
     return frame(page.store, run)
@@ -47,8 +45,8 @@ def shape(page: Page, runs: list[StoredRun]) -> tuple[tuple[str, str], ...]:
 
 
 def record_of(page: Page, run: StoredRun) -> RunRecord:
-    """The run's record as the page shows it now: a replay's up to where its playback stands; a live
-    follower's is its original's (the same events, one fold for every tab that follows it)."""
+    """The run's record as shown now: a replay's up to its playback; a live follower's, its original's."""
+    # A live follower's events are its original's: one fold for every tab that follows it.
     if run.replay and run.active:
         return page.store.record(run.replay_of)
     shown = frame_of(page, run)
@@ -57,8 +55,8 @@ def record_of(page: Page, run: StoredRun) -> RunRecord:
 
 
 def figures(page: Page, run: StoredRun | None) -> charts.LiveFigures:
-    """The live charts' memo: a live follower's are drawn once for all the tabs that follow its original
-    (thirty students pressing one preset cost the server one set of charts, not thirty); others the tab's own."""
+    """The live charts' memo: shared by the tabs that follow one original, else the tab's own."""
+    # Thirty students pressing one preset cost the server one set of charts, not thirty.
     if run is None or not (run.replay and run.active):
         return page.state.live_figures
     with _shared_lock:

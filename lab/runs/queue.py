@@ -72,8 +72,8 @@ def seconds_per_step(conn: Connection) -> float | None:
 
 
 def start_in(conn: Connection, executor: str, ahead_steps: list[int], now: float) -> float | None:
-    """Seconds until a run with these runs ahead of it starts: what the training runs have left, then the
-    runs ahead, shared among the runs that train at once (at least one); None before any run has finished."""
+    """About how many seconds until a run with these runs ahead starts; None before any run has finished."""
+    # What the training runs have left, then the runs ahead, shared among the runs that train at once.
     pace = seconds_per_step(conn)
     if pace is None:
         return None

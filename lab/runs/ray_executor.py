@@ -150,11 +150,9 @@ class RayExecutor:
                     LOG.error("ray executor: %s", exc)
 
     def _submit_requeued(self) -> None:
-        """Followers queued to train for real after their original stopped or failed have no task yet: send them.
-
-        Such a run has events behind it (last_seq > 0) while a fresh queued run has none; another server
-        may send it too, and then one claim wins and the other task returns at once.
-        """
+        """Send a task for followers queued to train for real after their original stopped or failed."""
+        # Such a run has events behind it (last_seq > 0), a fresh queued run none; another server may
+        # send it too, and then one claim wins and the other task returns at once.
         for run in self.store.list_runs(statuses=["queued"]):
             with self._lock:
                 known = run.id in self._refs

@@ -35,8 +35,8 @@ class RecordCache:
         self._lock = threading.Lock()
 
     def get(self, run_id: str, upto: int | None = None) -> RunRecord:
-        """The run's record with every stored event folded in (the one fold of stored events); with upto, only
-        the events with seq <= upto (a replay played back: kept apart, it grows as upto does)."""
+        """The run's record with every stored event folded in (the one fold), or only those with seq <= upto."""
+        # upto: a replay played back; its partial record is kept apart and grows as upto does.
         slot = run_id if upto is None else (run_id, "upto")
         with self._lock:
             record, seen = self._records.pop(slot, (RunRecord(), 0))

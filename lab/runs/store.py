@@ -62,8 +62,9 @@ class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
     def create_run(self, config: RunConfig, owner: str, group: str | None = None, class_id: str | None = None,
                    nickname: str | None = None, executor: str = "local", status: str = "queued",
                    key: str | None = None, reuse: bool = False) -> StoredRun:
-        """Insert a run (queued, unless the caller trains it at once) and return it; with reuse, a run whose
-        key matches one that ended finished or diverged replays it, one that matches a run in training follows it."""
+        """Insert a run (queued, unless the caller trains it at once) and return it; reuse: replay an identical one."""
+        # With reuse, a run whose key matches one that ended finished or diverged replays it, and one that
+        # matches a run queued or in training follows it (lab/runs/replay.py).
         run_id = new_token()
         with self.tx() as conn:
             number = conn.execute(select(func.count()).where(S.runs.c.owner == owner)).scalar_one() + 1
