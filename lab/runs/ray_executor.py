@@ -92,7 +92,7 @@ class RayExecutor:
     def submit(self, run_id: str) -> None:
         """Send the queued run to the cluster as a task with its resources."""
         run = self.store.get_run(run_id)
-        if run is None or run.status != "queued":
+        if run is None or run.status != "queued" or run.replay:  # a follower trains nothing of its own
             return
         options = resources_for(run.config.device)
         ref = train_run.options(name=f"relulab-run-{run_id[:8]}", **options).remote(run_id, self.store.url)
