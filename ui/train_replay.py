@@ -89,7 +89,7 @@ def note(page: Page, run: StoredRun, box) -> None:
     if run.owner != page.owner:
         return
     skip, anyway, _ = box.columns([1, 1, 2])
-    if playing(page, run) or (run.active and run.id not in page.state.skipped):
+    if playing(page, run):  # a live follower has nothing to skip: it shows what its original has done
         skip.button(t("replay.skip", lang), key=f"replay_skip_{run.id}", on_click=page.state.skipped.add,
                     args=(run.id,), width="stretch")
     anyway.button(t("replay.anyway", lang), key=f"replay_anyway_{run.id}", help=t("replay.anyway_help", lang),
