@@ -135,3 +135,25 @@ def test_the_board_counts_trained_and_replayed_runs_and_names_only_its_class(tmp
         assert not at.exception
         assert t("replay.board", lang, trained=1, replayed=1) in [c.value for c in at.caption]
         assert "Zorro" not in texts(at) + at.dataframe[0].value.to_csv()
+
+
+def test_a_run_identical_to_one_in_training_follows_it_live():
+    long = {**QUERY, "train_subset": "60000", "epochs": "30", "seed": "4343"}  # trains for minutes
+    first = train_page(long)
+    first.button(key="train_start").click().run()
+    store = open_store()
+    (lead,) = store.list_runs(owner=first.session_state["owner"])
+    for lang in ("en", "ko"):
+        at = train_page(long, lang=lang)
+        at.button(key="train_start").click().run()
+        (run,) = store.list_runs(owner=at.session_state["owner"])
+        try:
+            assert run.replay_of == lead.id and run.active and not at.exception
+            assert t("replay.following", lang) in [i.value for i in at.info]
+            assert at.button(key="train_start").disabled  # it is this student's active run
+            assert at.button(key=f"replay_anyway_{run.id}").label == WORDS[lang][2]
+            assert not [b for b in at.button if b.key == f"replay_skip_{run.id}"]  # live: nothing to skip
+        finally:
+            store.request_stop(run.id)
+            assert store.get_run(run.id).status == "stopped" and store.get_run(lead.id).active  # only itself
+    store.request_stop(lead.id)
