@@ -184,10 +184,10 @@ class Student:
                 "fragment_reruns": self.fragment_reruns, "mb_received": round(self.bytes_in / 2**20, 1)}
 
 
-async def students(specs: list[tuple[str, int]], click: bool = True) -> list[dict]:
-    """Tabs that open at once; each stays open (polling) until every tab has seen its run end."""
+async def students(specs: list[tuple], click: bool = True, tab: type[Student] = Student) -> list[dict]:
+    """Tabs that open at once (specs: each tab's arguments); each polls until every tab has seen its run end."""
     done = asyncio.Event()
-    tabs = [Student(name, port) for name, port in specs]
+    tabs = [tab(*spec) for spec in specs]
     left = len(tabs)
 
     async def one(tab: Student) -> dict:

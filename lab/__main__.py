@@ -76,6 +76,9 @@ def add_train_parser(sub) -> None:
     p.add_argument("--json", type=Path, help="write the whole run as JSON to this path")
     p.add_argument("--save", type=Path, help="save the trained model (weights_only loadable)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--reuse", action="store_true",
+                   help="replay an identical earlier run (same config, seed, engine, torch, device and threads) "
+                        "from the store instead of training it again")
     from lab.cli.runs import add_store_flags
 
     add_store_flags(p)

@@ -143,6 +143,7 @@ def live_board(page: ClassPage, class_id: str, color_by: str) -> None:
     cols[0].metric(t("class.students", lang), len(board.members))
     for col, name in zip(cols[1:], ("queued", "training", "done"), strict=True):
         col.metric(t(f"class.count.{name}", lang), board.counts[name])
+    st.caption(t("replay.board", lang, trained=board.trained, replayed=board.replayed))
     st.markdown(t("class.who", lang) + " " + ", ".join(
         f"{C.escape_markdown(m['nickname'])} ({m['runs']})" for m in board.members))
     st.plotly_chart(F.curves_figure(board, color_by, lang), key="board_curves")

@@ -15,6 +15,7 @@ from lab.i18n import t
 from lab.runs import table as runtable
 from lab.runs.execute import Executor
 from lab.runs.executor import get_executor
+from lab.runs.identity import key_for
 from lab.runs.store import ACTIVE, Store, StoredRun, open_store
 from lab.web import train_form as form
 from ui import outage
@@ -216,7 +217,10 @@ def start(page: Page, configs: list[RunConfig], group: str | None) -> None:
         st.warning(exc.message(lang))
         return
     for config in configs[:max(0, room)]:  # recorded with its executor: a restarted Ray server resubmits its own
-        page.executor.submit(store.create_run(config, owner, group, executor=page.executor.name, **in_class).id)
+        # An identical run (same key) is not trained again: this one replays or follows it (lab/runs/replay.py).
+        run = store.create_run(config, owner, group, executor=page.executor.name, key=key_for(config, page.executor),
+                               reuse=True, **in_class)
+        page.executor.submit(run.id)
 
 
 @outage.keep_stop

@@ -16,10 +16,10 @@ from lab.i18n import t
 from lab.lessons.codegen import pytorch_script
 from lab.runs import table as runtable
 from lab.runs.labels import distinct_labels
-from lab.runs.progress import progress_of
 from lab.runs.store import ENDED, StoredRun
 from lab.web import train_form as form
 from ui import outage
+from ui import train_replay as replays
 from ui.train import Page, my_runs
 
 NO_RUN = RunRecord()  # one object for ever: the live figures are keyed by a record's identity
@@ -63,6 +63,8 @@ def show_run(page: Page, run: StoredRun, key: str) -> None:
     end = form.end_message(runtable.ended_of(run), run.config, run.test_acc, lang)
     if end:
         getattr(st, end[0])(end[1])
+    if run.replay:  # as recorded: the whole replay at once
+        st.info(t("replay.message", lang), icon=":material/replay:")
     record = store.record(run.id)
     figures = page.state.run_figures(key).get(record, [], lang)
     for row in chart_rows(page):
@@ -94,8 +96,8 @@ def live_run(page: Page, runs: list[StoredRun]) -> None:
     active = [r for r in runs if r.active]
     training = any(r.status == "running" for r in active)
     fresh = any(r.step == 0 and time.time() - r.created < 10 for r in active)  # its first point is awaited
-    shape = tuple((r.id, r.status) for r in active)  # when this changes, the whole page is redrawn
-    every = (0.5 if fresh else 1.0 if training else 2.0) if active else None
+    shape = replays.shape(page, runs)  # when this changes, the whole page is redrawn
+    every = (0.5 if fresh else 1.0 if training or len(shape) > len(active) else 2.0) if shape else None
     st.fragment(outage.guarded(live_view), run_every=every)(page, shape)  # a banner while the store is away
 
 
@@ -104,28 +106,30 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
     lang, store = page.lang, page.store
     runs = my_runs(page)
     now_active = [r for r in runs if r.active]
-    if tuple((r.id, r.status) for r in now_active) != shape:
-        st.rerun()  # a run started or ended: redraw the whole page (history, buttons)
+    if replays.shape(page, runs) != shape:
+        st.rerun()  # a run started or ended (or a replay's playback): redraw the whole page (history, buttons)
+    played = [r for r in runs if (r.id, "playing") in shape]
     # Everything above the charts in one block, so the charts keep their places in the page and the
     # browser updates them in place: redrawing a chart is far cheaper than creating it.
     head = st.container()
     running, waiting = store.load()
     head.caption(t("train.server", lang, running=running, waiting=waiting, limit=getattr(page.executor, "slots", "…")))
-    for run in now_active:
-        progress = progress_of(run, store.queue_place(run))
-        head.progress(progress.fraction, text=form.progress_text(progress, run.label, lang))
+    for run in now_active + played:
+        replays.progress_line(page, run, head)
     ended = [r for r in runs if r.status in ENDED]
     training_now = [r for r in now_active if r.status == "running"]
-    focus = training_now[-1] if training_now else (now_active[0] if now_active else None)
+    focus = training_now[-1] if training_now else (now_active[0] if now_active else (played[-1] if played else None))
     shown = focus or (ended[-1] if ended else None)
     record, paired = NO_RUN, []
     if shown is None:  # the charts' empty frames, so that they keep their places when a run starts
         head.info(t("train.empty", lang))
     else:
-        head.subheader(t("train.now" if focus else "train.last", lang, label=shown.label))
+        now = "replay.now" if focus in played else "train.now" if focus else "train.last"  # a follower trains
+        head.subheader(t(now, lang, label=shown.label))
         if not focus and (end := form.end_message(runtable.ended_of(shown), shown.config, shown.test_acc, lang)):
             getattr(head, end[0])(end[1])
-        record = store.record(shown.id)
+        replays.note(page, shown, head)
+        record = replays.record_of(page, shown)
         if record.device_note:
             head.info(t("train.device_note", lang, note=record.device_note))
         group = shown.group_name
@@ -135,7 +139,7 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
     # charts redrawn each second kept Chromium's main thread busy, every click and reload queued
     # behind them, and a phone had to fetch Plotly's 4.7 MB script first. Zoom and hover: the run's
     # permanent link (Plotly).
-    sketches = page.state.live_figures.get(record, paired, lang)
+    sketches = replays.figures(page, shown).get(record, paired, lang)
     group_slot = st.container()  # a paired comparison's overlay, when there is one
     if "group" in sketches:
         group_slot.html(sketches["group"])
@@ -150,7 +154,7 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
 def history(page: Page, runs: list[StoredRun]) -> None:
     """The ended runs: a table, comparison charts of the picked ones, downloads, links and delete."""
     lang, store, owner = page.lang, page.store, page.owner
-    ended = [r for r in runs if r.status in ENDED][-runtable.MAX_HISTORY:]
+    ended = [r for r in runs if r.status in ENDED and not replays.playing(page, r)][-runtable.MAX_HISTORY:]
     if not ended:
         return
     st.header(t("train.history", lang))

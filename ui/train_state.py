@@ -72,6 +72,11 @@ class TrainState(AppKeys):
         return self._s.train_groups
 
     @property
+    def skipped(self) -> set[str]:
+        """Replays whose playback the student jumped to the end of (ui/train_replay.py)."""
+        return self._s.setdefault("train_replay_skipped", set())
+
+    @property
     def live_figures(self) -> charts.LiveFigures:
         """The Train page's charts as SVG images, each kept while the part of the record it draws stays the same."""
         return self._s.setdefault("train_figures_live", charts.LiveFigures(img_of))

@@ -45,6 +45,7 @@ class BoardRun:
     loss: float | None
     seconds: float | None
     flags: tuple[str, ...]
+    replay: bool = False  # an identical run's result, not trained again (lab/runs/replay.py)
 
     @property
     def scored(self) -> bool:
@@ -72,6 +73,16 @@ class Board:
     counts: dict[str, int]  # queued, training, done
     best: BoardRun | None
     curves: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)  # run id -> steps, losses
+
+    @property
+    def trained(self) -> int:
+        """Runs the server trained (or is training): what the class cost."""
+        return sum(not r.replay and r.status != "queued" for r in self.runs)
+
+    @property
+    def replayed(self) -> int:
+        """Runs that replayed (or follow) an identical run instead of training again."""
+        return sum(r.replay for r in self.runs)
 
 
 def flags_of(status: str, depth: int, loss: float | None, grad_first: float | None,
@@ -105,8 +116,9 @@ class CurveCache:
                 conds = [and_(S.events.c.run_id == rid, S.events.c.seq > seen) for rid, seen in chunk if seen]
                 if fresh:
                     conds.append(S.events.c.run_id.in_(fresh))
+                # RunStarted too: a replay that trains for real after all starts its curve afresh.
                 query = (select(S.events.c.run_id, S.events.c.seq, S.events.c.kind, S.events.c.payload)
-                         .where(S.events.c.kind == "StepsLogged", or_(*conds))
+                         .where(S.events.c.kind.in_(("StepsLogged", "RunStarted")), or_(*conds))
                          .order_by(S.events.c.run_id, S.events.c.seq))
                 with store.tx() as conn:
                     rows = conn.execute(query).all()
@@ -116,6 +128,8 @@ class CurveCache:
                         event = event_from_row(kind, payload)
                         steps += event.steps
                         losses += [finite(v) for v in event.losses]
+                    else:
+                        steps, losses = [], []
                     self._curves[rid] = (max(seen, seq), steps, losses)
                 for rid, _ in chunk:  # runs whose news were not losses still count as read
                     seen, steps, losses = self._curves.get(rid, (0, [], []))
@@ -135,7 +149,7 @@ def curve_cache(store: Store) -> CurveCache:
 
 _configs: dict[str, RunConfig] = {}  # run id -> its config (a run's config never changes)
 RUN_COLUMNS = ("id", "owner", "nickname", "number", "config", "status", "step", "total_steps", "final_loss",
-               "test_acc", "seconds", "grad_first", "grad_out", "last_seq")
+               "test_acc", "seconds", "grad_first", "grad_out", "last_seq", "replay_of")
 
 
 def _config(run_id: str, text: str) -> RunConfig:
@@ -161,7 +175,8 @@ def board_data(store: Store, klass: ClassRow, curves: bool = True) -> Board:
         config = _config(r.id, r.config)
         runs.append(BoardRun(r.id, r.owner, names.get(r.owner) or r.nickname or "?", run_label(r.number, config),
                              config, r.status, r.step, r.total_steps, r.test_acc, r.final_loss, r.seconds,
-                             flags_of(r.status, config.depth, r.final_loss, r.grad_first, r.grad_out)))
+                             flags_of(r.status, config.depth, r.final_loss, r.grad_first, r.grad_out),
+                             r.replay_of is not None))
     per_owner: dict[str, list[BoardRun]] = defaultdict(list)
     for run in runs:
         per_owner[run.owner].append(run)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from lab.engine.config import RunConfig
 from lab.engine.events import RunEnded
+from lab.i18n import t
+from lab.runs.identity import key_for, local_trains_on
 from lab.runs.schema import safe_url
 from lab.runs.store import Store, StoreError, open_store
 from lab.runs.stored import StoredRun
@@ -121,8 +123,17 @@ def train_stored(config: RunConfig, args: argparse.Namespace, printer) -> tuple[
         from lab.runs.ray_executor import RayExecutor
 
         ray_executor = RayExecutor(store, args.ray, resubmit=False)
-    run = store.create_run(config, owner="cli", executor="ray" if ray_executor else "cli")
+    key = key_for(config, ray_executor or CliTrainer())
+    run = store.create_run(config, owner="cli", executor="ray" if ray_executor else "cli", key=key,
+                           reuse=getattr(args, "reuse", False))
     print(f"run {run.id} in {safe_url(store.url)}", file=sys.stderr)
+    if run.replay:
+        print(t("replay.cli", "en", original=run.replay_of), file=sys.stderr)
+        if follow_replay(store, run.id, printer):
+            if ray_executor is not None:
+                ray_executor.close()
+            return store, store.get_run(run.id)
+        # Its original stopped or failed: this run is queued to train for real, here (or on Ray).
     try:
         if ray_executor is None:
             # The terminal says when the store goes and comes back (follow); the trainer's writer only
@@ -149,6 +160,33 @@ def train_stored(config: RunConfig, args: argparse.Namespace, printer) -> tuple[
         if ray_executor is not None:
             ray_executor.close()
     return store, store.get_run(run.id)
+
+
+class CliTrainer:
+    """The CLI's own process as the trainer, for a run's key: this host's device, torch's threads here."""
+
+    name = "cli"
+
+    def trains_on(self, config: RunConfig) -> tuple[str, int]:
+        """(device kind, torch threads) of a run trained in this process."""
+        import torch
+
+        return local_trains_on(config, torch.get_num_threads())
+
+
+def follow_replay(store: Store, run_id: str, on_event) -> bool:
+    """Feed a replay's events to on_event until it ends (True), or until it is queued to train itself (False)."""
+    seen = 0
+    while True:
+        run = store.get_run(run_id)  # the row first: once it says ended, the events read next hold the end
+        if not run.replay:
+            return False
+        for seq, event in store.events(run_id, after=seen):
+            seen = seq
+            on_event(event)
+        if not run.active:
+            return True
+        time.sleep(FOLLOW_S)
 
 
 def write_outputs(store: Store, run: StoredRun, json_path: Path | None, save_path: Path | None) -> None:

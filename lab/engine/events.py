@@ -84,7 +84,9 @@ class RunRecord:
 
     def add(self, event: Event) -> None:
         """Fold one event into the record."""
-        if isinstance(event, RunStarted):
+        if isinstance(event, RunStarted):  # a run's first event: one trained again after a replay starts afresh
+            self.steps, self.epochs, self.activations = [], [], []
+            self.status, self.message, self.seconds = "running", "", 0.0
             self.config, self.device, self.device_note = event.config, event.device, event.device_note
             self.layers, self.hidden_layers = event.layers, event.hidden_layers
             self.total_steps, self.steps_per_epoch = event.total_steps, event.steps_per_epoch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
@@ -179,12 +180,14 @@ class FigureMemo:
     def __init__(self) -> None:
         self.key: object = None
         self.value: object = None
+        self._lock = threading.Lock()  # tabs sharing a memo (a replay's followers) build each figure once
 
     def get(self, key: object, build):
         """build() the first time and whenever key differs from the last call's."""
-        if key != self.key:
-            self.key, self.value = key, build()
-        return self.value
+        with self._lock:
+            if key != self.key:
+                self.key, self.value = key, build()
+            return self.value
 
 
 class LiveFigures:

@@ -15,6 +15,7 @@ import time
 from typing import Protocol
 
 from lab.engine.events import EpochEnded, Event, RunEnded, RunRecord, StepsLogged
+from lab.runs.identity import run_key
 from lab.runs.recovery import PATIENCE_S
 from lab.runs.spool import Spool
 from lab.runs.store import NODE, Store, StoredRun, StoreError
@@ -42,6 +43,9 @@ class Executor(Protocol):
 
     def warm(self) -> None:
         """A run may come soon (someone opened the Train page): load now what a first run would wait for."""
+
+    def trains_on(self, config) -> tuple[str, int]:
+        """(device kind, torch threads) a run of this config would train with here: part of its key."""
 
     def close(self) -> None:
         """Release workers or the cluster connection."""
@@ -227,6 +231,10 @@ def execute_run(store: Store, run_id: str, threads: int | None = None, data=None
         writer.close(RunEnded("failed", f"{type(exc).__name__}: {exc}", 0, None, 0.0))
         return None
     trainer_ref.append(trainer)
+    try:  # the key as trained (device and threads as found here): a run queued under another key frees its followers
+        store.rekey(run_id, run_key(run.config, trainer.device.type, torch.get_num_threads()))
+    except StoreError as exc:  # the store went away just now: the writer rides the outage out; the key can wait
+        LOG.warning("run %s: %s", run_id, exc)
     if run.stop_requested:
         trainer.stop()
     record = trainer.run()  # never raises: a failure ends with a RunEnded "failed"

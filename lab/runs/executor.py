@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lab.runs import budget
 from lab.runs.execute import Executor, execute_run
+from lab.runs.identity import local_trains_on
 from lab.runs.store import NODE, Store, StoreError, open_store
 
 LOG = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def warm_up() -> None:
 
 
 class LocalExecutor:
-    """Worker processes on this host (one per run slot), fed by the store's queue (FIFO)."""
+    """Worker processes on this host (one per run slot), fed by the store's fair queue (lab/runs/queue.py)."""
 
     name = "local"
 
@@ -147,6 +148,7 @@ class LocalExecutor:
                 if time.monotonic() - last_look > LOOK_S:  # listing running runs ends those gone silent
                     last_look = time.monotonic()
                     self.store.list_runs(statuses=["running"])
+                self.store.settle_replays()  # followers of a run whose end they missed (a crash mid-way)
             except StoreError as exc:
                 LOG.warning("executor: %s", exc)
 
@@ -165,6 +167,10 @@ class LocalExecutor:
 
     def submit(self, run_id: str) -> None:
         """Nothing to do: an idle worker claims the queued run within POLL_S."""
+
+    def trains_on(self, config) -> tuple[str, int]:
+        """(device kind, torch threads) of a run here: this host's CUDA, the workers' threads."""
+        return local_trains_on(config, self.threads)
 
     def stop(self, run_id: str) -> None:
         """Nothing beyond the store's flag: the run's writer polls it."""

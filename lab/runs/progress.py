@@ -20,6 +20,7 @@ class Progress:
     epochs: int
     elapsed: float  # seconds since it left the queue
     eta: float | None  # seconds left at the pace so far (None before the first logged step)
+    start_in: float | None = None  # while queued: about how many seconds until it starts (lab/runs/queue.py)
 
     @property
     def fraction(self) -> float:
@@ -27,7 +28,7 @@ class Progress:
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
 
 
-def progress_of(run: StoredRun, place: int = 0, now: float | None = None) -> Progress:
+def progress_of(run: StoredRun, place: int = 0, now: float | None = None, start_in: float | None = None) -> Progress:
     """The progress of a stored run (its row holds the last logged step and the total)."""
     now = time.time() if now is None else now
     state = "queued" if run.status == "queued" else "running" if run.status == "running" else "done"
@@ -38,4 +39,4 @@ def progress_of(run: StoredRun, place: int = 0, now: float | None = None) -> Pro
     eta = elapsed / step * (total - step) if step and total and state == "running" else None
     spe = total // epochs if total and epochs else 0
     epoch = min(epochs, (max(step, 1) - 1) // spe + 1) if spe else 0
-    return Progress(state, place, step, total, epoch, epochs, elapsed, eta)
+    return Progress(state, place, step, total, epoch, epochs, elapsed, eta, start_in if state == "queued" else None)

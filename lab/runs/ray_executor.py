@@ -92,12 +92,16 @@ class RayExecutor:
     def submit(self, run_id: str) -> None:
         """Send the queued run to the cluster as a task with its resources."""
         run = self.store.get_run(run_id)
-        if run is None or run.status != "queued":
+        if run is None or run.status != "queued" or run.replay:  # a follower trains nothing of its own
             return
         options = resources_for(run.config.device)
         ref = train_run.options(name=f"relulab-run-{run_id[:8]}", **options).remote(run_id, self.store.url)
         with self._lock:
             self._refs[run_id] = ref
+
+    def trains_on(self, config) -> tuple[str, int]:
+        """(device kind, torch threads) of a run's task: a GPU share if it asks for one, else its CPUs."""
+        return ("cuda" if resources_for(config.device)["num_gpus"] else "cpu"), max(1, int(CPUS_PER_RUN))
 
     def stop(self, run_id: str) -> None:
         """After the store's flag: cancel a task whose run is no longer queued nor running, else force later."""
@@ -141,8 +145,19 @@ class RayExecutor:
                 last_recover = time.monotonic()
                 try:  # "ray-monitor" matches no node: only runs with a stale heartbeat are ended
                     self.store.recover(node="ray-monitor")
+                    self._submit_requeued()
                 except StoreError as exc:
                     LOG.error("ray executor: %s", exc)
+
+    def _submit_requeued(self) -> None:
+        """Send a task for followers queued to train for real after their original stopped or failed."""
+        # Such a run has events behind it (last_seq > 0), a fresh queued run none; another server may
+        # send it too, and then one claim wins and the other task returns at once.
+        for run in self.store.list_runs(statuses=["queued"]):
+            with self._lock:
+                known = run.id in self._refs
+            if run.executor == "ray" and not run.replay and run.last_seq > 0 and not known:
+                self.submit(run.id)
 
     def _settle(self, run_id: str, ref: ray.ObjectRef) -> None:
         """A task ended: if it raised, end its run with a message that says what was lost."""

@@ -29,24 +29,30 @@ def event_from_row(kind: str, payload: str) -> Event:
 class RecordCache:
     """Runs' records folded from their stored events; each call folds only what is new."""
 
-    def __init__(self, read: Callable[[str, int], list[tuple[int, Event]]], limit: int = 256):
-        self.read, self.limit = read, limit  # read(run_id, after): the (seq, event) pairs with seq > after
-        self._records: dict[str, tuple[RunRecord, int]] = {}
+    def __init__(self, read: Callable[[str, int, int | None], list[tuple[int, Event]]], limit: int = 256):
+        self.read, self.limit = read, limit  # read(run_id, after, upto): the (seq, event) pairs after < seq <= upto
+        self._records: dict[str | tuple[str, str], tuple[RunRecord, int]] = {}
         self._lock = threading.Lock()
 
-    def get(self, run_id: str) -> RunRecord:
-        """The run's record with every stored event folded in (the one fold of stored events)."""
+    def get(self, run_id: str, upto: int | None = None) -> RunRecord:
+        """The run's record with every stored event folded in (the one fold), or only those with seq <= upto."""
+        # upto: a replay played back; its partial record is kept apart and grows as upto does.
+        slot = run_id if upto is None else (run_id, "upto")
         with self._lock:
-            record, seen = self._records.pop(run_id, (RunRecord(), 0))
-            for seq, event in self.read(run_id, seen):
-                record.add(event)
-                seen = seq
-            self._records[run_id] = (record, seen)  # re-inserted: the dict's order is recency
+            record, seen = self._records.pop(slot, (RunRecord(), 0))
+            if upto is not None and upto < seen:  # played back from an earlier point: fold again
+                record, seen = RunRecord(), 0
+            if upto is None or upto > seen:
+                for seq, event in self.read(run_id, seen, upto):
+                    record.add(event)
+                    seen = seq
+            self._records[slot] = (record, seen)  # re-inserted: the dict's order is recency
             while len(self._records) > self.limit:
                 self._records.pop(next(iter(self._records)))
             return record
 
     def forget(self, run_id: str) -> None:
-        """Drop a deleted run's record."""
+        """Drop a deleted (or re-queued) run's record."""
         with self._lock:
             self._records.pop(run_id, None)
+            self._records.pop((run_id, "upto"), None)

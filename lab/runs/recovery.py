@@ -81,10 +81,13 @@ class StoreRecovery:
         """At start-up: runs marked running whose process is gone become interrupted; how many."""
         now, count = time.time(), 0
         for run in self.list_runs(statuses=["running"]):
+            if run.replay:  # a follower trains nothing: it lives and ends with its original
+                continue
             dead = (run.node == node and not pid_alive(run.pid)) or (
                 (run.heartbeat or 0) < now - self.stale_after)
             if dead and self.end_without_events(run.id, "interrupted", stale_message(run)):
                 count += 1
+        self.settle_replays()
         return count
 
 

@@ -26,12 +26,14 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
+    update,
 )
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = "relulab"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_DB_FILE = ROOT / "runs" / "relulab.sqlite3"
 
 metadata = MetaData()
@@ -66,7 +68,11 @@ runs = Table("relulab_runs", metadata,
              Column("grad_first", Float),  # fc1's gradient norm at the last logged step
              Column("grad_out", Float),  # the output layer's, same step: their ratio shows vanishing
              Column("message", Text, nullable=False, default=""),
-             Column("last_seq", Integer, nullable=False, default=0))
+             Column("last_seq", Integer, nullable=False, default=0),
+             # Schema 2 (lab/runs/identity.py, replay.py): what determines the run's result, and the run
+             # whose events and weights this one replays (NULL: it trained itself).
+             Column("run_key", String(64), index=True),
+             Column("replay_of", String(32), index=True))
 
 events = Table("relulab_events", metadata,
                Column("run_id", String(32), nullable=False),
@@ -136,6 +142,17 @@ lesson_runs = Table("relulab_lesson_runs", metadata,
                     Column("run_id", String(32), nullable=False),
                     Column("created", Float, nullable=False),
                     PrimaryKeyConstraint("class_id", "lesson_id", "step_id", "owner"))  # one run per student
+
+
+# Schema N -> N+1: statements run in one transaction with the version update, on SQLite and PostgreSQL
+# alike (ADD COLUMN of a nullable column, CREATE INDEX named as create_all names it). Only columns and
+# indexes: a new table needs no migration (create_all adds it).
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE relulab_runs ADD COLUMN run_key VARCHAR(64)",
+        "ALTER TABLE relulab_runs ADD COLUMN replay_of VARCHAR(32)",
+        "CREATE INDEX ix_relulab_runs_run_key ON relulab_runs (run_key)",
+        "CREATE INDEX ix_relulab_runs_replay_of ON relulab_runs (replay_of)"),
+}
 
 
 class StoreError(RuntimeError):
@@ -246,6 +263,8 @@ def ensure_schema(engine: Engine, url: str) -> None:
                     raise StoreError(f"The run store {safe_url(url)} was written by a newer ReLU Lab (schema "
                                      f"{version}, this one knows {SCHEMA_VERSION}); it was left untouched. "
                                      "Update ReLU Lab or point RELULAB_DB elsewhere.")
+                if version < SCHEMA_VERSION:
+                    migrate(conn)
                 metadata.create_all(conn)  # tables added since (the lesson's); existing ones are kept
                 return
             ours = {t.name for t in metadata.sorted_tables}
@@ -260,3 +279,15 @@ def ensure_schema(engine: Engine, url: str) -> None:
         raise
     except (SQLAlchemyError, DBAPIError, OSError) as exc:
         raise store_error(exc, url) from exc
+
+
+def migrate(conn) -> None:
+    """Bring an older store up to SCHEMA_VERSION in the caller's transaction, one version at a time."""
+    # A write first: SQLite's write lock, PostgreSQL's row lock; a second server migrating at the same
+    # moment waits here and then finds the store already upgraded.
+    conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=meta.c.value))
+    version = int(conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one())
+    for step in range(version, SCHEMA_VERSION):
+        for statement in MIGRATIONS[step]:
+            conn.execute(text(statement))
+    conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))

@@ -9,17 +9,19 @@ The run's shape is in stored, its weights in weights, owners and recovery in rec
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from lab.engine.config import RunConfig
 from lab.engine.events import EpochEnded, Event, RunEnded, RunRecord, RunStarted, StepsLogged, finite
+from lab.runs import queue, replay
 from lab.runs import schema as S
 from lab.runs.records import RecordCache, event_from_row, event_to_row
 from lab.runs.recovery import NODE, StoreRecovery
@@ -30,7 +32,7 @@ from lab.runs.weights import StoreWeights
 __all__ = ["ACTIVE", "ENDED", "NODE", "Store", "StoreError", "StoredRun", "is_run_id", "new_token", "open_store"]
 
 
-class Store(StoreWeights, StoreRecovery):
+class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
     """The run store at one database URL (thread-safe; one per process and URL via open_store)."""
 
     def __init__(self, url: str | None = None):
@@ -58,15 +60,20 @@ class Store(StoreWeights, StoreRecovery):
 
     # --- runs -------------------------------------------------------------------------------
     def create_run(self, config: RunConfig, owner: str, group: str | None = None, class_id: str | None = None,
-                   nickname: str | None = None, executor: str = "local", status: str = "queued") -> StoredRun:
-        """Insert a run (queued, unless the caller trains it at once) and return it."""
+                   nickname: str | None = None, executor: str = "local", status: str = "queued",
+                   key: str | None = None, reuse: bool = False) -> StoredRun:
+        """Insert a run (queued, unless the caller trains it at once) and return it; reuse: replay an identical one."""
+        # With reuse, a run whose key matches one that ended finished or diverged replays it, and one that
+        # matches a run queued or in training follows it (lab/runs/replay.py).
         run_id = new_token()
         with self.tx() as conn:
             number = conn.execute(select(func.count()).where(S.runs.c.owner == owner)).scalar_one() + 1
             conn.execute(insert(S.runs).values(
                 id=run_id, owner=owner, class_id=class_id, nickname=nickname, number=number, group_name=group,
                 config=config.to_json(), executor=executor, status=status, stop_requested=False,
-                created=time.time(), step=0, total_steps=0, message="", last_seq=0))
+                created=time.time(), step=0, total_steps=0, message="", last_seq=0, run_key=key))
+            if reuse and key and status == "queued":  # in the same transaction: the original cannot end meanwhile
+                replay.attach(conn, run_id, key)
         return self.get_run(run_id)
 
     def get_run(self, run_id: str) -> StoredRun | None:
@@ -107,40 +114,56 @@ class Store(StoreWeights, StoreRecovery):
         return bool(gone)
 
     def queue_place(self, run: StoredRun) -> int:
-        """1-based place of a queued run among the queued runs of its executor; 0 if not queued."""
+        """1-based place of a queued run in its executor's fair queue (a follower: its original's); 0 if not queued."""
+        return self.queue_wait(run)[0]
+
+    def queue_wait(self, run: StoredRun) -> tuple[int, float | None]:
+        """(place in the fair queue, about how many seconds until it starts or None); (0, None) if not queued."""
         if run.status != "queued":
-            return 0
+            return 0, None
+        lead = self.get_run(run.replay_of) if run.replay_of else run
+        if lead is None or lead.status != "queued":
+            return 0, None
+        now = time.time()
         with self.tx() as conn:
-            ahead = conn.execute(select(func.count()).where(
-                S.runs.c.status == "queued", S.runs.c.executor == run.executor,
-                or_(S.runs.c.created < run.created, and_(S.runs.c.created == run.created,
-                                                          S.runs.c.id < run.id)))).scalar_one()
-        return ahead + 1
+            place, ahead = queue.place(conn, lead.id, lead.executor, now)
+            if not place:
+                return 0, None
+            configs = conn.execute(select(S.runs.c.config).where(S.runs.c.id.in_(ahead))).scalars().all()
+            steps = [queue.steps_of(RunConfig.from_dict(json.loads(c))) for c in configs]
+            return place, queue.start_in(conn, lead.executor, steps, now)
 
     def load(self) -> tuple[int, int]:
         """(runs training, runs queued) in the whole store."""
         with self.tx() as conn:
-            counts = dict(conn.execute(select(S.runs.c.status, func.count()).where(
-                S.runs.c.status.in_(ACTIVE)).group_by(S.runs.c.status)).all())
+            counts = dict(conn.execute(select(S.runs.c.status, func.count()).where(  # replays cost nothing
+                S.runs.c.status.in_(ACTIVE), S.runs.c.replay_of.is_(None)).group_by(S.runs.c.status)).all())
         return counts.get("running", 0), counts.get("queued", 0)
 
     # --- the executor's side ------------------------------------------------------------------
     def claim(self, executor: str = "local", run_id: str | None = None, node: str = NODE,
               pid: int | None = None) -> StoredRun | None:
-        """Move a queued run to running (this one, or the oldest of this executor); None if none."""
+        """Move a queued run to running (this one, or the next of this executor's fair queue); None if none."""
         for _ in range(5):  # another worker may win the same row: try the next one
             with self.tx() as conn:
+                now = time.time()
                 if run_id is None:
-                    pick = select(S.runs.c.id).where(S.runs.c.status == "queued", S.runs.c.executor == executor)
-                    pick = pick.order_by(S.runs.c.created, S.runs.c.id).limit(1).with_for_update(skip_locked=True)
-                    target = conn.execute(pick).scalar()
+                    target = None
+                    for candidate, _, _ in queue.order(conn, executor, now)[:8]:
+                        # PostgreSQL: a row another server is claiming is skipped, not waited for.
+                        lock = select(S.runs.c.id).where(S.runs.c.id == candidate, S.runs.c.status == "queued")
+                        if conn.execute(lock.with_for_update(skip_locked=True)).scalar() is not None:
+                            target = candidate
+                            break
                     if target is None:
                         return None
                 else:
                     target = run_id
-                now = time.time()
-                won = conn.execute(update(S.runs).where(S.runs.c.id == target, S.runs.c.status == "queued").values(
+                won = conn.execute(update(S.runs).where(S.runs.c.id == target, S.runs.c.status == "queued",
+                                                        S.runs.c.replay_of.is_(None)).values(
                     status="running", node=node, pid=pid or os.getpid(), started=now, heartbeat=now)).rowcount
+                if won:
+                    replay.sync(conn, target)
             if won:
                 return self.get_run(target)
             if run_id is not None:
@@ -188,6 +211,7 @@ class Store(StoreWeights, StoreRecovery):
                 conn.execute(insert(S.events), [{"run_id": run_id, "seq": last + i, "kind": kind, "payload": payload}
                                                 for i, (kind, payload) in enumerate(rows, 1)])
             conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(last_seq=last + len(rows), **values))
+            replay.sync(conn, run_id)  # its live followers get the same events in the same transaction
         return True
 
     def beat(self, run_id: str) -> bool:
@@ -221,6 +245,7 @@ class Store(StoreWeights, StoreRecovery):
             if done:  # the end event in the same transaction: a reader sees both or neither
                 kind, payload = event_to_row(RunEnded(status, message, row.step, None, seconds))
                 conn.execute(insert(S.events).values(run_id=run_id, seq=row.last_seq + 1, kind=kind, payload=payload))
+                replay.sync(conn, run_id)  # its followers train for real (re-queued)
         return bool(done)
 
     # --- requests from pages ---------------------------------------------------------------------
@@ -231,6 +256,8 @@ class Store(StoreWeights, StoreRecovery):
             return False
         if run.status == "queued" and self.end_without_events(run_id, "stopped", "Stopped before it started."):
             return True
+        if run.replay and self.end_without_events(run_id, "stopped", f"Stopped at step {run.step} (a replay)."):
+            return True  # no trainer of its own: it ends here
         with self.tx() as conn:
             conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(stop_requested=True))
         return True
@@ -241,16 +268,19 @@ class Store(StoreWeights, StoreRecovery):
             return bool(conn.execute(select(S.runs.c.stop_requested).where(S.runs.c.id == run_id)).scalar())
 
     # --- events -----------------------------------------------------------------------------------
-    def events(self, run_id: str, after: int = 0) -> list[tuple[int, Event]]:
-        """(seq, event) of a run with seq > after, in order."""
+    def events(self, run_id: str, after: int = 0, upto: int | None = None) -> list[tuple[int, Event]]:
+        """(seq, event) of a run with after < seq (<= upto), in order."""
+        query = select(S.events.c.seq, S.events.c.kind, S.events.c.payload).where(
+            S.events.c.run_id == run_id, S.events.c.seq > after)
+        if upto is not None:
+            query = query.where(S.events.c.seq <= upto)
         with self.tx() as conn:
-            rows = conn.execute(select(S.events.c.seq, S.events.c.kind, S.events.c.payload).where(
-                S.events.c.run_id == run_id, S.events.c.seq > after).order_by(S.events.c.seq)).all()
+            rows = conn.execute(query.order_by(S.events.c.seq)).all()
         return [(seq, event_from_row(kind, payload)) for seq, kind, payload in rows]
 
-    def record(self, run_id: str) -> RunRecord:
-        """The run's record so far (folded from its events; cached per run id and seq)."""
-        return self.records.get(run_id)
+    def record(self, run_id: str, upto: int | None = None) -> RunRecord:
+        """The run's record so far (folded from its events; cached per run id and seq); upto: events seq <= upto."""
+        return self.records.get(run_id, upto)
 
 
 _stores: dict[str, Store] = {}

@@ -48,11 +48,18 @@ class StoredRun:
     grad_out: float | None
     message: str
     last_seq: int
+    run_key: str | None = None  # what determines its result (lab.runs.identity)
+    replay_of: str | None = None  # the run whose result this one replays; None if it trained itself
 
     @property
     def active(self) -> bool:
         """Queued or training."""
         return self.status in ACTIVE
+
+    @property
+    def replay(self) -> bool:
+        """Its result is another run's (same key), replayed or followed live, not trained here."""
+        return self.replay_of is not None
 
     @property
     def label(self) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, insert, select
 
 from lab.runs import schema as S
+from lab.runs.stored import ACTIVE
 
 
 class StoreWeights:
@@ -35,8 +36,10 @@ class StoreWeights:
         with self.tx() as conn:
             rows = conn.execute(select(S.weights.c.kind, S.weights.c.step, S.weights.c.blob).where(
                 S.weights.c.run_id == run_id)).all()
+            lead = None if rows else conn.execute(select(S.runs.c.replay_of).where(  # a live follower's: its
+                S.runs.c.id == run_id, S.runs.c.status.in_(ACTIVE))).scalar()  # original's checkpoint
         if not rows:
-            return None
+            return self.load_weights(lead) if lead else None
         kind, step, blob = sorted(rows, key=lambda r: r.kind != "final")[0]
         return torch.load(io.BytesIO(blob), weights_only=True), kind, step
 
@@ -46,5 +49,12 @@ class StoreWeights:
         if not ids:
             return set()
         with self.tx() as conn:
-            return set(conn.execute(select(S.weights.c.run_id).where(S.weights.c.run_id.in_(ids))).scalars())
+            found = set(conn.execute(select(S.weights.c.run_id).where(S.weights.c.run_id.in_(ids))).scalars())
+            leads = dict(conn.execute(select(S.runs.c.id, S.runs.c.replay_of).where(
+                S.runs.c.id.in_(set(ids) - found), S.runs.c.replay_of.is_not(None), S.runs.c.status.in_(ACTIVE))).all())
+            if leads:  # live followers have what their originals have (a checkpoint, for the Draw page)
+                held = set(conn.execute(select(S.weights.c.run_id).where(S.weights.c.run_id.in_(set(leads.values())))
+                                        ).scalars())
+                found |= {run for run, lead in leads.items() if lead in held}
+        return found
 

@@ -182,6 +182,9 @@ def format_seconds(seconds: float) -> str:
 def progress_text(progress, label: str, lang: str) -> str:
     """One line for a run's progress bar: queue place, or epoch, step, elapsed time and ETA."""
     if progress.state == "queued":
+        if getattr(progress, "start_in", None) is not None:  # an estimate from recent runs (lab/runs/queue.py)
+            return t("queue.waiting", lang, label=label, place=max(progress.place, 1),
+                     start=format_seconds(progress.start_in))
         return t("train.queued", lang, label=label, place=max(progress.place, 1))
     if progress.total_steps == 0:
         return t("train.preparing", lang, label=label)

@@ -1,0 +1,104 @@
+"""The Train page's replays: an identical run's result played back at the pace it trained, what happened in
+the student's words, ⏭ Jump to the end, and Train it anyway.
+
+A replay is one of the student's runs (lab/runs/replay.py); its charts are its record folded up to where
+the playback stands (lab/runs/playback.py). Nothing here names the run it replays or its owner.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from lab.engine.events import RunRecord
+from lab.figures import train as charts
+from lab.figures.sketch import img_of
+from lab.i18n import t
+from lab.runs.playback import Frame, frame
+from lab.runs.progress import progress_of
+from lab.runs.store import StoredRun
+from lab.web import train_form as form
+from ui.train import Page
+
+_shared: dict[tuple[str, str], charts.LiveFigures] = {}  # (original, lang) -> charts its followers' tabs share
+_shared_lock = threading.Lock()
+
+
+def frame_of(page: Page, run: StoredRun) -> Frame | None:
+    """Where an ended replay's playback stands (None: not one, or the student jumped to its end)."""
+    # A live follower needs none: it keeps its original's clock, so it shows what the original has done.
+    if not run.replay or run.active or run.id in page.state.skipped:
+        return None
+    return frame(page.store, run)
+
+
+def playing(page: Page, run: StoredRun) -> bool:
+    """A replay still being played back (its lesson still unfolding)."""
+    return (shown := frame_of(page, run)) is not None and not shown.done
+
+
+def shape(page: Page, runs: list[StoredRun]) -> tuple[tuple[str, str], ...]:
+    """The runs that keep the live view ticking: active ones and replays being played; a change redraws the page."""
+    return tuple((r.id, r.status) for r in runs if r.active) + tuple(
+        (r.id, "playing") for r in runs if not r.active and playing(page, r))
+
+
+def record_of(page: Page, run: StoredRun) -> RunRecord:
+    """The run's record as shown now: a replay's up to its playback; a live follower's, its original's."""
+    # A live follower's events are its original's: one fold for every tab that follows it.
+    if run.replay and run.active:
+        return page.store.record(run.replay_of)
+    shown = frame_of(page, run)
+    upto = shown.seq if shown is not None and not shown.done else None
+    return page.store.record(run.id, upto=upto)
+
+
+def figures(page: Page, run: StoredRun | None) -> charts.LiveFigures:
+    """The live charts' memo: shared by the tabs that follow one original, else the tab's own."""
+    # Thirty students pressing one preset cost the server one set of charts, not thirty.
+    if run is None or not (run.replay and run.active):
+        return page.state.live_figures
+    with _shared_lock:
+        if len(_shared) > 64:
+            _shared.clear()
+        return _shared.setdefault((run.replay_of, page.lang), charts.LiveFigures(img_of))
+
+
+def progress_line(page: Page, run: StoredRun, box) -> None:
+    """The run's progress bar: a replay's at its playback step; a queued run's place and estimated start."""
+    shown = frame_of(page, run)
+    if shown is not None and not shown.done and run.status != "queued" and run.total_steps:
+        per_epoch = max(1, run.total_steps // max(1, run.config.epochs))
+        epoch = min(run.config.epochs, shown.step // per_epoch + 1)
+        text = t("replay.playing", page.lang, label=run.label, epoch=epoch, epochs=run.config.epochs,
+                 step=shown.step, total=run.total_steps)
+        box.progress(min(1.0, shown.step / run.total_steps), text=text)
+        return
+    place, start_in = page.store.queue_wait(run)
+    progress = progress_of(run, place, start_in=start_in)
+    box.progress(progress.fraction, text=form.progress_text(progress, run.label, page.lang))
+
+
+def note(page: Page, run: StoredRun, box) -> None:
+    """What happened (in the student's language), with ⏭ Jump to the end and Train it anyway (its owner's)."""
+    if not run.replay:
+        return
+    lang = page.lang
+    box.info(t("replay.following" if run.active else "replay.message", lang), icon=":material/replay:")
+    if run.owner != page.owner:
+        return
+    skip, anyway, _ = box.columns([1, 1, 2])
+    if playing(page, run):  # a live follower has nothing to skip: it shows what its original has done
+        skip.button(t("replay.skip", lang), key=f"replay_skip_{run.id}", on_click=page.state.skipped.add,
+                    args=(run.id,), width="stretch")
+    anyway.button(t("replay.anyway", lang), key=f"replay_anyway_{run.id}", help=t("replay.anyway_help", lang),
+                  on_click=train_anyway, args=(page, run), width="stretch")
+
+
+def train_anyway(page: Page, run: StoredRun) -> None:
+    """Train it anyway: the replay is queued to train for real (the same run, its result its own)."""
+    if page.store.train_anyway(run.id, page.owner):
+        page.state.skipped.discard(run.id)
+        page.executor.submit(run.id)
+        st.toast(t("replay.anyway_started", page.lang, label=run.label))
