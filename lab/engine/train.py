@@ -38,9 +38,12 @@ class Trainer:
 
     def __init__(self, config: RunConfig, on_event: Callable[[Event], None] | None = None,
                  stop_event: threading.Event | None = None, data: Mnist | None = None,
-                 use_graphs: bool | str = True):
+                 use_graphs: bool | str = True,
+                 on_checkpoint: Callable[[dict[str, torch.Tensor], int], None] | None = None):
         self.config = config
         self.on_event = on_event or (lambda event: None)
+        self.on_checkpoint = on_checkpoint or (lambda weights, step: None)
+        self._checkpoint_asked = threading.Event()
         self.stop_event = stop_event or threading.Event()
         self.device, self.device_note = resolve_device(config.device)
         self.data = data
@@ -61,6 +64,22 @@ class Trainer:
         """A consistent CPU copy of the weights (never taken mid-update)."""
         with self.weights_lock:
             return plain_state_dict(self.model)
+
+    def request_checkpoint(self) -> None:
+        """Ask for the weights from any thread: on_checkpoint(weights, step) gets them at the next step boundary.
+
+        The copy is made on the training thread. A torch op on another thread (snapshot() from a store
+        writer) gives that thread OpenMP threads of its own, and with more OpenMP threads than cores
+        libgomp spins 100 times instead of 300,000 before sleeping between parallel regions
+        (GOMP_SPINCOUNT in its manual): every epoch after the first checkpoint took twice as long (issue 21).
+        """
+        self._checkpoint_asked.set()
+
+    def _hand_over_checkpoint(self) -> None:
+        """On the training thread, between steps: a CPU copy of the weights to on_checkpoint, if asked."""
+        if self._checkpoint_asked.is_set():
+            self._checkpoint_asked.clear()
+            self.on_checkpoint(plain_state_dict(self.model), self.step)
 
     def _emit(self, event: Event) -> None:
         """Record an event and pass it on."""
@@ -118,6 +137,7 @@ class Trainer:
             for i in range(steps_per_epoch):
                 if self.stop_event.is_set():
                     break
+                self._hand_over_checkpoint()
                 self.step += 1
                 j = self.step - block_start
                 if graphed:

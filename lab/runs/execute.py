@@ -16,6 +16,7 @@ from typing import Protocol
 
 from lab.engine.events import EpochEnded, Event, RunEnded, RunRecord, StepsLogged
 from lab.runs.store import NODE, Store, StoreError
+from lab.runs.weights import weights_blob
 
 LOG = logging.getLogger(__name__)
 STOP_POLL_S = 0.1  # a training run looks at its stop flag this often (a read: ■ Stop should feel instant)
@@ -48,6 +49,8 @@ class StoreWriter:
         self.store, self.run_id, self._trainer = store, run_id, trainer_ref
         self._queue: queue.Queue = queue.Queue()
         self._last_ckpt = time.monotonic()
+        self._handed: tuple[bytes, int] | None = None  # weights the trainer handed over, not yet stored
+        self._handed_lock = threading.Lock()
         self.error: StoreError | None = None
         self.ended: RunEnded | None = None
         self._thread = threading.Thread(target=self._loop, name=f"relulab-writer-{run_id[:6]}", daemon=True)
@@ -76,12 +79,7 @@ class StoreWriter:
             batch = [e for e in batch if e is not None]
             try:
                 self.store.append_events(self.run_id, batch)
-                # Every epoch's end and every CHECKPOINT_S, but never more than once a second:
-                # short epochs (a small subset) would otherwise spend the writer on weights.
-                since = time.monotonic() - self._last_ckpt
-                if since > CHECKPOINT_S and any(isinstance(e, StepsLogged) for e in batch) or (
-                        since > 1.0 and any(isinstance(e, EpochEnded) for e in batch)):
-                    self._checkpoint()
+                self._checkpoint(batch)
                 now = time.monotonic()
                 if not done and now - last_poll >= STOP_POLL_S:
                     last_poll = now
@@ -96,12 +94,25 @@ class StoreWriter:
                 if self._trainer:
                     self._trainer[0].stop()
 
-    def _checkpoint(self) -> None:
-        """Store the current weights so the Draw page can use a model that is still learning."""
-        trainer = self._trainer[0] if self._trainer else None
-        if trainer is not None:
-            self.store.save_weights(self.run_id, trainer.snapshot(), trainer.step)
+    def _checkpoint(self, batch: list[Event]) -> None:
+        """Store the weights the trainer handed over (the Draw page can use a model still learning); ask when due."""
+        with self._handed_lock:
+            handed, self._handed = self._handed, None
+        if handed is not None:
+            self.store.save_weights(self.run_id, *handed)
             self._last_ckpt = time.monotonic()
+        # Every epoch's end and every CHECKPOINT_S, but never more than once a second:
+        # short epochs (a small subset) would otherwise spend the writer on weights.
+        since = time.monotonic() - self._last_ckpt
+        if self._trainer and (since > CHECKPOINT_S and any(isinstance(e, StepsLogged) for e in batch) or (
+                since > 1.0 and any(isinstance(e, EpochEnded) for e in batch))):
+            self._trainer[0].request_checkpoint()
+
+    def take_checkpoint(self, weights: dict, step: int) -> None:
+        """The trainer's on_checkpoint, on the training thread: serialised there, as this thread runs no torch op."""
+        blob = weights_blob(weights)
+        with self._handed_lock:
+            self._handed = (blob, step)
 
     def close(self) -> None:
         """Write what is left and end the thread."""
@@ -124,7 +135,7 @@ def execute_run(store: Store, run_id: str, threads: int | None = None, data=None
     trainer_ref: list = []
     writer = StoreWriter(store, run_id, trainer_ref)
     try:
-        trainer = Trainer(run.config, writer, data=data)
+        trainer = Trainer(run.config, writer, data=data, on_checkpoint=writer.take_checkpoint)
     except Exception as exc:  # noqa: BLE001 - e.g. CUDA gone: this run fails, the worker stays
         writer.close()
         store.end_without_events(run_id, "failed", f"{type(exc).__name__}: {exc}")
