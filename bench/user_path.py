@@ -1,0 +1,194 @@
+"""What a new user gets from the README's start: `bash scripts/start.sh` in a fresh clone, Chromium, the lesson preset.
+
+Not part of pytest. In one run, side by side:
+
+1. A fresh `git clone` of this repository's HEAD (uncommitted changes are not in it) whose `.venv`
+   is made inside it by scripts/start.sh, as the README says (pip installs everything: minutes).
+   `--reuse` keeps an existing clone and its .venv, moved to this HEAD, for repeated runs. The
+   server is the README's command plus a port; loopback through STREAMLIT_SERVER_ADDRESS; the
+   default store, runs/relulab.sqlite3 inside the clone, emptied first.
+2. ▶ Train -> first point, for --browsers new Chromium browsers one after another: each opens
+   /train?preset=lesson-nn and clicks ▶ Train as soon as the button is there, then ■ Stop. The
+   browser's clock from the click (pointerdown) to the frame showing the loss chart's first point
+   (bench/latency.py's WATCH_JS), and where the time went: click -> run row created (the server ran
+   the click), -> claimed by a worker, -> first point seen (the trainer's first step, the writer,
+   the page's poll and draw).
+3. The lesson preset's 15 epochs through the Train page, one browser watching: click -> the page
+   saying "Finished"; the Streamlit server's CPU seconds per wall second from the first point to
+   the end (/proc/<pid>/stat of the server, not its workers); every epoch's seconds from the store.
+
+Targets (issue 21): server CPU <= 0.3 s/s while a run trains, ▶ Train -> first point <= 1.5 s
+(median of the browsers), the 15 epochs <= 20 s.
+
+    python bench/user_path.py [--clone DIR] [--reuse] [--browsers 5] [--start-arg=--cpu] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.latency import STOPPED_JS, WATCH_JS, seen  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, _free_port, stop_process  # noqa: E402
+
+TARGETS = {"server CPU s per s while training": 0.3, "train -> first point (s)": 1.5, "15 epochs (s)": 20.0}
+QUERY = "lang=en&preset=lesson-nn"
+FINISHED_JS = r"() => /Finished after \d+ steps/.test(document.body ? document.body.textContent : '')"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def prepare_clone(folder: Path, reuse: bool) -> str:
+    """A clone of this repository's HEAD in folder (kept with its .venv if reuse); its short commit."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True, capture_output=True,
+                          text=True).stdout.strip()
+    if reuse and (folder / ".git").is_dir():
+        subprocess.run(["git", "fetch", "-q", str(ROOT), head], cwd=folder, check=True)
+        subprocess.run(["git", "checkout", "-q", "--detach", head], cwd=folder, check=True)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(folder)], check=True)
+        subprocess.run(["git", "checkout", "-q", "--detach", head], cwd=folder, check=True)
+    shutil.rmtree(folder / "runs", ignore_errors=True)  # the default store, fresh
+    return head[:8]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads, not its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14 and 15)
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    """Wait until the server answers /_stcore/health (start.sh installs first: minutes)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"scripts/start.sh exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError("the server did not start")
+
+
+def open_train_page(playwright, url: str):
+    """A new Chromium with the Train page of the lesson preset, its ▶ Train button just shown."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    context.add_init_script(WATCH_JS)
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"{url}/train?{QUERY}")
+    button = page.get_by_role("button", name="▶ Train")
+    button.wait_for()
+    return browser, page, button
+
+
+def click_to_point(page, button) -> dict[str, float]:
+    """Click ▶ Train now; seconds to the first point (page clock) and the click's epoch time."""
+    button.click()
+    page.wait_for_function("() => (window.__lat.seen.point || -1) > 0", timeout=120_000, polling=20)
+    clicked = page.evaluate("() => (performance.timeOrigin + window.__lat.down) / 1000")  # epoch seconds
+    return {"clicked": clicked, "first point": seen(page, "point")}
+
+
+def newest_run(store):
+    """The run created last in the clone's store."""
+    return max(store.list_runs(), key=lambda r: r.created)
+
+
+def first_clicks(playwright, url: str, store, browsers: int) -> list[dict[str, float]]:
+    """▶ Train -> first point in new browsers, with the server's and the worker's timestamps between."""
+    rows = []
+    for i in range(browsers):
+        browser, page, button = open_train_page(playwright, url)
+        row = click_to_point(page, button)
+        run = newest_run(store)
+        row |= {"click -> created": run.created - row["clicked"],
+                "created -> claimed": (run.started or float("nan")) - run.created}
+        row["claimed -> point"] = row["first point"] - row["click -> created"] - row["created -> claimed"]
+        page.get_by_role("button", name="■ Stop").click()
+        page.wait_for_function(f"() => {STOPPED_JS}", timeout=60_000, polling=50)
+        browser.close()
+        rows.append(row)
+        print(f"browser {i + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in row.items() if k != "clicked"),
+              flush=True)
+    return rows
+
+
+def full_run(playwright, url: str, store, server_pid: int) -> dict:
+    """The lesson preset's 15 epochs with one browser watching: wall time, server CPU, epoch seconds."""
+    browser, page, button = open_train_page(playwright, url)
+    start = time.perf_counter()
+    click_to_point(page, button)
+    cpu0, wall0 = cpu_seconds(server_pid), time.perf_counter()
+    page.wait_for_function(FINISHED_JS, timeout=600_000, polling=100)
+    cpu1, wall1 = cpu_seconds(server_pid), time.perf_counter()
+    browser.close()
+    run = newest_run(store)
+    record = store.record(run.id)
+    return {"15 epochs (s)": wall1 - start, "server CPU s per s while training": (cpu1 - cpu0) / (wall1 - wall0),
+            "epoch seconds": [round(e["seconds"], 3) for e in record.epochs], "status": record.status,
+            "test accuracy": record.epochs[-1]["test_acc"] if record.epochs else None}
+
+
+def main() -> int:
+    """Clone, start with scripts/start.sh, measure in Chromium, print the figures against the targets."""
+    from playwright.sync_api import sync_playwright
+
+    from lab.runs.store import Store
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clone", type=Path, default=Path("/tmp/relulab-user-path"))
+    parser.add_argument("--reuse", action="store_true", help="keep the clone and its .venv (moved to this HEAD)")
+    parser.add_argument("--browsers", type=int, default=5)
+    parser.add_argument("--start-arg", action="append", default=[], help="passed to scripts/start.sh (e.g. --cpu)")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    commit = prepare_clone(args.clone, args.reuse)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELULAB_", "STREAMLIT_", "PYTHON"))}
+    log = (args.clone / "start.log").open("w")
+    began = time.perf_counter()
+    # exec: the process started here becomes the Streamlit server itself.
+    proc = subprocess.Popen(["bash", "scripts/start.sh", *args.start_arg, "--server.port", str(port)],
+                            cwd=args.clone, env={**env, **LOOPBACK}, stdout=log, stderr=subprocess.STDOUT)
+    report: dict = {"commit": commit, "date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
+    try:
+        wait_healthy(url, proc, timeout=3600)
+        report["install and start (s)"] = round(time.perf_counter() - began, 1)
+        print(f"clone {args.clone} at {commit}: server up after {report['install and start (s)']} s", flush=True)
+        store = Store(f"sqlite:///{args.clone / 'runs' / 'relulab.sqlite3'}")
+        with sync_playwright() as p:
+            clicks = first_clicks(p, url, store, args.browsers)
+            report["first clicks"] = clicks
+            report |= full_run(p, url, store, proc.pid)
+        report["train -> first point (s)"] = statistics.median(c["first point"] for c in clicks)
+    finally:
+        stop_process(proc, timeout=20)
+        log.close()
+    print(f"\nepoch seconds: {report['epoch seconds']} ({report['status']}, "
+          f"test accuracy {report['test accuracy']})")
+    for name, target in TARGETS.items():
+        print(f"{name:36} {report[name]:7.2f}  (target <= {target})")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
