@@ -20,7 +20,8 @@ Not part of pytest. In one run, side by side:
 Targets (issue 21): server CPU <= 0.3 s/s while a run trains, ▶ Train -> first point <= 1.5 s
 (median of the browsers), the 15 epochs <= 20 s.
 
-    python bench/user_path.py [--clone DIR] [--reuse] [--browsers 5] [--start-arg=--cpu] [--json FILE]
+    python bench/user_path.py [--clone DIR] [--reuse] [--browsers 5] [--start-arg=--cpu] [--env NAME=VALUE]
+                              [--json FILE]
 """
 
 from __future__ import annotations
@@ -156,18 +157,22 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="keep the clone and its .venv (moved to this HEAD)")
     parser.add_argument("--browsers", type=int, default=5)
     parser.add_argument("--start-arg", action="append", default=[], help="passed to scripts/start.sh (e.g. --cpu)")
+    parser.add_argument("--env", action="append", default=[],
+                        help="NAME=VALUE for the server and its workers (e.g. RELULAB_THREADS_PER_RUN=2)")
     parser.add_argument("--json")
     args = parser.parse_args()
     commit = prepare_clone(args.clone, args.reuse)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RELULAB_", "STREAMLIT_", "PYTHON"))}
+    env |= dict(item.split("=", 1) for item in args.env)
     log = (args.clone / "start.log").open("w")
     began = time.perf_counter()
     # exec: the process started here becomes the Streamlit server itself.
     proc = subprocess.Popen(["bash", "scripts/start.sh", *args.start_arg, "--server.port", str(port)],
                             cwd=args.clone, env={**env, **LOOPBACK}, stdout=log, stderr=subprocess.STDOUT)
-    report: dict = {"commit": commit, "date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
+    report: dict = {"commit": commit, "date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count(),
+                    "env": args.env}
     try:
         wait_healthy(url, proc, timeout=3600)
         report["install and start (s)"] = round(time.perf_counter() - began, 1)
