@@ -7,12 +7,13 @@ Not part of pytest. In one run, side by side:
    `--reuse` keeps an existing clone and its .venv, moved to this HEAD, for repeated runs. The
    server is the README's command plus a port; loopback through STREAMLIT_SERVER_ADDRESS; the
    default store, runs/relulab.sqlite3 inside the clone, emptied first.
-2. ▶ Train -> first point, for --browsers new Chromium browsers one after another: each opens
-   /train?preset=lesson-nn and clicks ▶ Train as soon as the button is there, then ■ Stop. The
-   browser's clock from the click (pointerdown) to the frame showing the loss chart's first point
-   (bench/latency.py's WATCH_JS), and where the time went: click -> run row created (the server ran
-   the click), -> claimed by a worker, -> first point seen (the trainer's first step, the writer,
-   the page's poll and draw).
+2. ▶ Train -> first point, for --browsers new Chromium browsers one after another (the first right
+   after the server started): each opens the home page, follows its "lesson's net" link to the
+   Train page and clicks ▶ Train as soon as the button is there, then ■ Stop. The browser's clock
+   from the click (pointerdown) to the frame showing the loss chart's first point (bench/latency.py's
+   WATCH_JS), and where the time went: how long the server's worker process had been up at the
+   click, click -> run row created (the server ran the click), -> claimed by the worker, -> first
+   point seen (the trainer's start and first step, the writer, the page's poll and draw).
 3. The lesson preset's 15 epochs through the Train page, one browser watching: click -> the page
    saying "Finished"; the Streamlit server's CPU seconds per wall second from the first point to
    the end (/proc/<pid>/stat of the server, not its workers); every epoch's seconds from the store.
@@ -44,7 +45,7 @@ from bench.latency import STOPPED_JS, WATCH_JS, seen  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, _free_port, stop_process  # noqa: E402
 
 TARGETS = {"server CPU s per s while training": 0.3, "train -> first point (s)": 1.5, "15 epochs (s)": 20.0}
-QUERY = "lang=en&preset=lesson-nn"
+PRESET = "preset=lesson-nn"
 FINISHED_JS = r"() => /Finished after \d+ steps/.test(document.body ? document.body.textContent : '')"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -86,16 +87,29 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
 
 
 def open_train_page(playwright, url: str):
-    """A new Chromium with the Train page of the lesson preset, its ▶ Train button just shown."""
+    """A new Chromium on the home page, then the Train page through its lesson link; ▶ Train just shown."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
     context.add_init_script(WATCH_JS)
     page = context.new_page()
     page.set_default_timeout(120_000)
-    page.goto(f"{url}/train?{QUERY}")
+    page.goto(f"{url}/?lang=en")  # a new student starts at the README's address
+    page.locator(f"a[href*='{PRESET}']").first.click()  # the home page's "train the lesson's net" link
     button = page.get_by_role("button", name="▶ Train")
     button.wait_for()
     return browser, page, button
+
+
+def worker_age(server_pid: int, at: float) -> float:
+    """Seconds the server's (first) training worker had been running at epoch time `at` (nan if none)."""
+    boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                if line.startswith("btime"))
+    for task in Path(f"/proc/{server_pid}/task").glob("*/children"):
+        for pid in task.read_text().split():
+            if "lab.runs.executor" in Path(f"/proc/{pid}/cmdline").read_text():
+                started = boot + int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]) / TICK
+                return at - started
+    return float("nan")
 
 
 def click_to_point(page, button) -> dict[str, float]:
@@ -111,16 +125,17 @@ def newest_run(store):
     return max(store.list_runs(), key=lambda r: r.created)
 
 
-def first_clicks(playwright, url: str, store, browsers: int) -> list[dict[str, float]]:
+def first_clicks(playwright, url: str, store, browsers: int, server_pid: int) -> list[dict[str, float]]:
     """▶ Train -> first point in new browsers, with the server's and the worker's timestamps between."""
     rows = []
     for i in range(browsers):
         browser, page, button = open_train_page(playwright, url)
         row = click_to_point(page, button)
         run = newest_run(store)
-        row |= {"click -> created": run.created - row["clicked"],
+        row |= {"worker age at click": worker_age(server_pid, row["clicked"]),
+                "click -> created": run.created - row["clicked"],
                 "created -> claimed": (run.started or float("nan")) - run.created}
-        row["claimed -> point"] = row["first point"] - row["click -> created"] - row["created -> claimed"]
+        row["claimed -> seen"] = row["first point"] - row["click -> created"] - row["created -> claimed"]
         page.get_by_role("button", name="■ Stop").click()
         page.wait_for_function(f"() => {STOPPED_JS}", timeout=60_000, polling=50)
         browser.close()
@@ -179,7 +194,7 @@ def main() -> int:
         print(f"clone {args.clone} at {commit}: server up after {report['install and start (s)']} s", flush=True)
         store = Store(f"sqlite:///{args.clone / 'runs' / 'relulab.sqlite3'}")
         with sync_playwright() as p:
-            clicks = first_clicks(p, url, store, args.browsers)
+            clicks = first_clicks(p, url, store, args.browsers, proc.pid)
             report["first clicks"] = clicks
             report |= full_run(p, url, store, proc.pid)
         report["train -> first point (s)"] = statistics.median(c["first point"] for c in clicks)

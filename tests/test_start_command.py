@@ -1,4 +1,4 @@
-"""Tests and benchmarks start the server as the README says: its settings come from .streamlit/config.toml.
+"""Tests, benchmarks and scripts start the server as the README says: its settings come from .streamlit/config.toml.
 
 A test or benchmark that passed its own server settings (a flag, a STREAMLIT_* variable) would
 measure a server users never run: issue 21 found every figure taken with the file watcher off
@@ -41,8 +41,9 @@ def shell_violations(text: str, where: str, allowed: frozenset[str] = frozenset(
 
 
 def repo_python_files() -> list[Path]:
-    """Every Python file of the tests and the benchmarks but this one (it names the flags it looks for)."""
-    return sorted(p for p in [*ROOT.glob("tests/**/*.py"), *ROOT.glob("bench/**/*.py")] if p != Path(__file__))
+    """Every Python file of the tests, benchmarks and scripts but this one (it names the flags it looks for)."""
+    return sorted(p for p in [*ROOT.glob("tests/**/*.py"), *ROOT.glob("bench/**/*.py"), *ROOT.glob("scripts/**/*.py")]
+                  if p != Path(__file__))
 
 
 def test_tests_and_benchmarks_pass_no_server_setting_but_the_port():
