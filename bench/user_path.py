@@ -193,8 +193,10 @@ def cpu_by_kind(server_pid: int) -> dict[str, float]:
     workers = [p for p, cmd in descendants(server_pid).items() if "lab.runs.executor" in cmd]
     browsers = [p for p, cmd in descendants(os.getpid()).items() if "chrom" in cmd]
     busy = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return {"server": cpu_seconds(server_pid), "worker": total(workers), "browser": total(browsers),
-            "machine": (sum(busy) - busy[3] - busy[4]) / TICK}  # all but idle and iowait, every core
+    # A worker's main thread trains; its other threads write to the store (and watch the server).
+    main = total(f"{pid}/task/{pid}" for pid in workers)
+    return {"server": cpu_seconds(server_pid), "worker": total(workers), "worker's training thread": main,
+            "browser": total(browsers), "machine": (sum(busy) - busy[3] - busy[4]) / TICK}  # all but idle, iowait
 
 
 def full_run(playwright, url: str, store, server_pid: int) -> dict:

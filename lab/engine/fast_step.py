@@ -10,6 +10,8 @@ the losses, gradients and weights are bitwise those of autograd.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -41,35 +43,38 @@ class ManualStep:
 
     def __init__(self, model: nn.Sequential):
         children = list(model.children())
-        self.linears: list[nn.Linear] = children[0::2]
-        self.activations: list[nn.Module] = children[1::2]
-        self.one = torch.ones((), device=self.linears[0].weight.device)  # d loss / d loss
+        # Looked up once: a module attribute or call costs microseconds, and a step is ~1.5 ms.
+        self.layers = [(m.weight, m.bias) for m in children[0::2]]  # the Parameters, updated in place
+        acts = children[1::2]
+        self.forwards = [m.forward for m in acts]  # the module's own function (slope, alpha...)
+        self.backwards = [functools.partial(BACKWARD[type(m)], m=m) for m in acts]
+        self.one = torch.ones((), device=self.layers[0][0].device)  # d loss / d loss
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Forward and backward on a batch x (B, 784), labels y (B,); returns (loss, logits), grads set."""
         inputs, pre = [x], []  # each weight layer's input (an activation's output), each activation's input
         h = x
-        for linear, act in zip(self.linears[:-1], self.activations):
-            z = torch.addmm(linear.bias, h, linear.weight.t())  # (B, width), as F.linear on 2-D input
-            h = act(z)
+        for (weight, bias), forward in zip(self.layers, self.forwards):  # the hidden layers
+            z = torch.addmm(bias, h, weight.t())  # (B, width), as F.linear on 2-D input
+            h = forward(z)
             pre.append(z)
             inputs.append(h)
-        last = self.linears[-1]
-        logits = torch.addmm(last.bias, h, last.weight.t())  # (B, 10)
+        weight, bias = self.layers[-1]
+        logits = torch.addmm(bias, h, weight.t())  # (B, 10)
         # F.cross_entropy is log_softmax then nll_loss (mean); autograd walks back through both.
         log_p = torch.log_softmax(logits, 1)
         loss, total_weight = aten.nll_loss_forward(log_p, y, None, 1, -100)  # 1: mean
         g = aten.nll_loss_backward(self.one, log_p, y, None, 1, -100, total_weight)
         g = aten._log_softmax_backward_data(g, log_p, 1, log_p.dtype)  # (B, 10)
-        for k in range(len(self.linears) - 1, -1, -1):
-            linear = self.linears[k]
-            weight, bias = linear.weight, linear.bias
-            if weight.grad is None:  # kept from step to step: no allocation per step
-                weight.grad, bias.grad = torch.empty_like(weight), torch.empty_like(bias)
-            torch.mm(g.t(), inputs[k], out=weight.grad)  # (out, in), as AddmmBackward's mat2 path
+        for k in range(len(self.layers) - 1, -1, -1):
+            weight, bias = self.layers[k]
+            grad = weight.grad
+            if grad is None:  # kept from step to step: no allocation per step
+                grad = weight.grad = torch.empty_like(weight)
+                bias.grad = torch.empty_like(bias)
+            torch.mm(g.t(), inputs[k], out=grad)  # (out, in), as AddmmBackward's mat2 path
             torch.sum(g, 0, out=bias.grad)  # the bias was broadcast over the batch
             if k:
-                act = self.activations[k - 1]
-                g = BACKWARD[type(act)](g.mm(weight), pre[k - 1], inputs[k], act)  # (B, in)
+                g = self.backwards[k - 1](g.mm(weight), pre[k - 1], inputs[k])  # (B, in)
         return loss, logits
