@@ -5,8 +5,8 @@ all 60,000 images, the app's default logging, grad norms and probes, test evalua
 each round times epochs 1..E three ways, in this order:
 
 - floor: a loop doing only that epoch's matrix products: 600 steps of the 3 forward and 5 backward
-  products (no gradient for the pixels), then the test evaluation's forward products (10,000 images
-  in chunks of 5,000, as Trainer.evaluate does);
+  products (no gradient for the pixels) on the epoch's own batches (made beforehand), then the test
+  evaluation's forward products (10,000 images in chunks of 5,000, as Trainer.evaluate does);
 - Trainer: lab.engine.train.Trainer alone in a fresh process, its events dropped;
 - worker: the same config queued in a SQLite store and trained by a LocalExecutor worker process
   (lab/runs/executor.py, as the Train page does: a store writer, checkpoints, heartbeats, stop polls),
@@ -50,7 +50,10 @@ def floor_epochs(epochs: int) -> list[float]:
     cfg, data = PRESETS["lesson-nn"], load_mnist()
     w1, w2, w3 = (layer.weight.detach() for _, layer in linear_layers(build_from_config(cfg)))
     batch, steps = cfg.batch_size, len(data.train_labels) // cfg.batch_size
-    x = to_float(data.train_images[:batch])  # (100, 784)
+    # The epoch's own batches, as floats, made before the clock starts: each step's products read a
+    # batch they have not seen, as the Trainer's do (gathering and converting is not a product).
+    order = torch.randperm(len(data.train_labels), generator=torch.Generator().manual_seed(cfg.seed))
+    batches = to_float(data.train_images[order[:steps * batch]]).view(steps, batch, -1)  # (600, 100, 784)
     h1, h2 = torch.rand(batch, 256), torch.rand(batch, 256)  # hidden activations
     g1, g2, g3 = torch.rand(batch, 256), torch.rand(batch, 256), torch.rand(batch, 10)  # their gradients
     test = [to_float(data.test_images[i:i + EVAL_CHUNK]) for i in range(0, len(data.test_labels), EVAL_CHUNK)]
@@ -58,7 +61,7 @@ def floor_epochs(epochs: int) -> list[float]:
     seconds = []
     for _ in range(epochs):
         start = time.perf_counter()
-        for _ in range(steps):
+        for x in batches:  # (100, 784)
             x.mm(w1.t()), h1.mm(w2.t()), h2.mm(w3.t())  # forward
             g3.t().mm(h2), g3.mm(w3), g2.t().mm(h1), g2.mm(w2), g1.t().mm(x)  # weight and input grads
         for chunk in test:  # evaluation: forward only
