@@ -2,7 +2,7 @@
 
 Not part of pytest. For the lesson preset (784-256-256-10 ReLU, normal_ init, Adam 1e-3, batch 100,
 all 60,000 images, the app's default logging, grad norms and probes, test evaluation included),
-each round times epochs 1..E three ways, in this order:
+each round times epochs 1..E three ways (in this order, reversed every other round):
 
 - floor: a loop doing only that epoch's matrix products: 600 steps of the 3 forward and 5 backward
   products (no gradient for the pixels) on the epoch's own batches (made beforehand), then the test
@@ -135,10 +135,12 @@ def main() -> int:
     rows: dict[str, list[float]] = {c: [] for c in columns}
     print(f"lesson preset, epochs 2-{args.epochs}, {threads} torch thread(s), {os.cpu_count()} cores", flush=True)
     print(f"{'round':>5} {'epoch':>5} " + " ".join(f"{c:>9}" for c in columns), flush=True)
+    measure = {"floor": lambda: in_child("floor", args.epochs, threads),
+               "Trainer": lambda: in_child("trainer", args.epochs, threads),
+               "worker": lambda: worker_epochs(args.epochs, threads)}
     for round_ in range(1, args.rounds + 1):
-        got = {"floor": in_child("floor", args.epochs, threads),
-               "Trainer": in_child("trainer", args.epochs, threads),
-               "worker": worker_epochs(args.epochs, threads)}
+        order = columns if round_ % 2 else columns[::-1]  # a load that drifts meanwhile hits each side alike
+        got = {c: measure[c]() for c in order}
         for epoch in range(2, args.epochs + 1):
             print(f"{round_:5} {epoch:5} " + " ".join(f"{got[c][epoch - 1]:9.3f}" for c in columns), flush=True)
         for c in columns:
