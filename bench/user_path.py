@@ -195,8 +195,15 @@ def cpu_by_kind(server_pid: int) -> dict[str, float]:
     busy = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     # A worker's main thread trains; its other threads write to the store (and watch the server).
     main = total(f"{pid}/task/{pid}" for pid in workers)
+    waited = 0.0  # seconds the training thread was ready to run but waited for a core (schedstat)
+    for pid in workers:
+        try:
+            waited += int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1]) / 1e9
+        except OSError:
+            pass
     return {"server": cpu_seconds(server_pid), "worker": total(workers), "worker's training thread": main,
-            "browser": total(browsers), "machine": (sum(busy) - busy[3] - busy[4]) / TICK}  # all but idle, iowait
+            "... waiting for a core": waited, "browser": total(browsers),
+            "machine": (sum(busy) - busy[3] - busy[4]) / TICK}  # all but idle and iowait, every core
 
 
 def full_run(playwright, url: str, store, server_pid: int) -> dict:
