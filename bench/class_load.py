@@ -50,6 +50,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.ray_load import Postgres, free_port  # noqa: E402 - the previous bench's PostgreSQL
+from tests.conftest import LOOPBACK  # noqa: E402 - servers listen on loopback only
 
 QUERY = "lang=en&activation=relu&train_subset=2000&epochs=1&depth=2&width=64"
 COOKIE = "relulab_owner"  # lab.web.presence.COOKIE: a browser's owner token after its first visit
@@ -327,9 +328,8 @@ def wait_http(port: int, path: str = "/_stcore/health", timeout: float = 180.0) 
 
 def start_replica(port: int, env: dict, log: Path, cwd: Path = ROOT) -> subprocess.Popen:
     """One `streamlit run app.py` on 127.0.0.1:port (the repo's .streamlit/config.toml applies)."""
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]
-    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    return subprocess.Popen(cmd, cwd=cwd, env={**env, **LOOPBACK}, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
 def stop_processes(pids: list[int], grace: float = 20.0) -> None:
@@ -575,8 +575,8 @@ def idle(args: argparse.Namespace) -> int:
             for label, (sha, noray) in variants.items():
                 row, path, port = report["revisions"][label], trees[sha], free_port()
                 env = {**base, "PYTHONPATH": str(shadow)} if noray else base
-                proc = subprocess.Popen(["bash", "scripts/start.sh", "--server.port", str(port),
-                                         "--server.address", "127.0.0.1"], cwd=path, env=env,
+                proc = subprocess.Popen(["bash", "scripts/start.sh", "--server.port", str(port)], cwd=path,
+                                        env={**env, **LOOPBACK},
                                         stdout=(path / "start.log").open("w"), stderr=subprocess.STDOUT)
                 try:
                     wait_http(port, timeout=300)

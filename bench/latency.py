@@ -34,7 +34,8 @@ TARGETS = {"train -> first point": 1.5, "reload -> run shown": 2.0, "stop -> sto
 # holds (checked on every DOM change). performance.now() counts from the document's navigation start.
 WATCH_JS = f"""
 window.__lat = {{down: null, seen: {{}}}};
-document.addEventListener('pointerdown', () => {{ window.__lat.down = performance.now(); window.__lat.seen = {{}}; }}, true);
+document.addEventListener('pointerdown',
+  () => {{ window.__lat.down = performance.now(); window.__lat.seen = {{}}; }}, true);
 const __conds = {{
   point: () => ({CHART_POINTS_JS})('loss-step') > 0,
   shown: () => !!document.querySelector("[data-testid='stProgress']") && ({CHART_POINTS_JS})('loss-step') > 0,

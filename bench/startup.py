@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, stop_process  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, _free_port, stop_process  # noqa: E402
 
 HEAVY = ("torch", "numpy", "pandas", "pyarrow", "plotly", "PIL", "altair", "lab.engine.data", "lab.engine.train")
 
@@ -70,10 +70,9 @@ def measure(browser, tree: Path, env: dict[str, str], imports: bool) -> dict[str
     url = f"http://127.0.0.1:{port}"
     stderr = tempfile.TemporaryFile("w+") if imports else subprocess.DEVNULL
     command = [sys.executable, *(["-X", "importtime"] if imports else []), "-m", "streamlit", "run", "app.py",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+               "--server.port", str(port)]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree), **env},
+    proc = subprocess.Popen(command, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree), **LOOPBACK, **env},
                             stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         health = wait_http(f"{url}/_stcore/health", t0 + 120) - t0

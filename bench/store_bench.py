@@ -1,12 +1,10 @@
-"""What the run store costs (not in pytest): epoch time with it against without, and a page's time with ten writers.
+"""What the run store costs a page (not in pytest): a Train page's server time beside ten runs writing.
 
-1. The lesson net (784-256-256-10, Adam, batch 100), one epoch on full MNIST, trained by a
-   bare Trainer (events dropped) and by execute_run (events, checkpoints and the stop flag
-   through the store), interleaved round by round; medians and the ratio.
-2. The Train page of a browser with one live run, rendered by AppTest while ten runs write
-   their events and checkpoints at once (the rate of ten 2-core runs: a block of 50 steps
-   every 0.1 s each, a checkpoint every 5 s); the page's server time per render, alone and
-   under the writers.
+The Train page of a browser with one live run, rendered by AppTest while ten runs write their
+events and checkpoints at once (the rate of ten 2-core runs: a block of 50 steps every 0.1 s
+each, a checkpoint every 5 s); the page's server time per render, alone and under the writers.
+What the store costs a training run (epochs through a worker against a bare Trainer, every
+epoch) is bench/epochs.py.
 
     python bench/store_bench.py [--rounds 3] [--db URL]
 """
@@ -28,28 +26,10 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from lab.engine.config import RunConfig  # noqa: E402
-from lab.engine.data import load_mnist  # noqa: E402
 from lab.engine.events import EpochEnded, RunStarted, StepsLogged  # noqa: E402
-from lab.engine.train import Trainer  # noqa: E402
-from lab.runs.execute import execute_run  # noqa: E402
 from lab.runs.store import Store  # noqa: E402
 
 LESSON = RunConfig(epochs=1, device="cpu")
-
-
-def bare(data) -> float:
-    """Seconds for one epoch with no store."""
-    start = time.perf_counter()
-    Trainer(LESSON, lambda event: None, data=data).run()
-    return time.perf_counter() - start
-
-
-def stored(store: Store, data) -> float:
-    """Seconds for the same epoch through the store."""
-    run = store.create_run(LESSON, "bench")
-    start = time.perf_counter()
-    execute_run(store, run.id, data=data)
-    return time.perf_counter() - start
 
 
 def writer(store: Store, run_id: str, halt: threading.Event) -> None:
@@ -105,25 +85,12 @@ def page_times(url: str, rounds: int) -> dict[str, float]:
 
 
 def main() -> None:
-    """Run both measurements and print medians and ratios."""
+    """Render the page alone and beside ten writers; print medians and the ratio."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--db", default="")
     args = parser.parse_args()
-    url = args.db or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
-    data = load_mnist()
-    store = Store(url)
-    bare(data)  # warm-up
-    times: dict[str, list[float]] = {"bare Trainer": [], "through the store": []}
-    for round_ in range(args.rounds):
-        times["bare Trainer"].append(bare(data))
-        times["through the store"].append(stored(store, data))
-        print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
-    base = statistics.median(times["bare Trainer"])
-    for name, values in times.items():
-        print(f"{name:20} {statistics.median(values):6.2f} s/epoch  ({statistics.median(values) / base:.3f}x)")
-    pages = page_times(url if args.db else f"sqlite:///{tempfile.mkdtemp()}/page.sqlite3", args.rounds)
+    pages = page_times(args.db or f"sqlite:///{tempfile.mkdtemp()}/page.sqlite3", args.rounds)
     print(f"Train page render, live run: alone {pages['alone'] * 1000:.0f} ms, "
           f"ten runs writing {pages['ten writers'] * 1000:.0f} ms ({pages['ten writers'] / pages['alone']:.2f}x)")
 

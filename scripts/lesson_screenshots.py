@@ -14,12 +14,9 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,31 +36,6 @@ class NoSubmit:
 
     def submit(self, run_id: str) -> None:
         """Nothing to do: a queued local run is claimed from the store."""
-
-
-def free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(env: dict) -> tuple[subprocess.Popen, str]:
-    """streamlit run app.py on loopback; (process, base URL) once healthy."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("streamlit did not start")
 
 
 def shrink(path: Path) -> None:
@@ -123,8 +95,10 @@ def main() -> None:
     from lab.lesson_mode import state as LS
     from lab.lesson_mode.loader import load_lessons
     from lab.runs.store import Store, new_token
+    from tests.conftest import start_streamlit
 
-    proc, base = start_server(env)
+    os.environ.update(env)  # tests.conftest points RELULAB_DB at a scratch store of its own when imported
+    proc, base = start_streamlit(env)  # the README's command plus a port, on loopback
     store = Store(db)
     klass, key = C.create_class(store, "7B")
     owners = [new_token() for _ in STUDENTS]

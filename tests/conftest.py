@@ -51,16 +51,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# Servers started by tests and benchmarks listen on loopback only. Through the environment, not a
+# flag: Streamlit reads STREAMLIT_SERVER_ADDRESS, and the command line stays the README's.
+LOOPBACK = {"STREAMLIT_SERVER_ADDRESS": "127.0.0.1"}
+
+
 def start_streamlit(extra_env: dict[str, str] | None = None, prefix: tuple[str, ...] = (),
                     port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `[*prefix] streamlit run app.py` on a free localhost port (or this one, e.g. to restart a server
-    where its pages reconnect); returns (process, base URL)."""
+    """Start `[*prefix] streamlit run app.py` on a free (or this) localhost port; returns (process, base URL)."""
     port = port or _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **LOOPBACK, **(extra_env or {})}
+    # The README's command plus a port: every other setting comes from .streamlit/config.toml,
+    # so what the tests run is what users run (tests/test_start_command.py checks it).
     proc = subprocess.Popen(
-        [*prefix, sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        [*prefix, sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

@@ -144,8 +144,14 @@ def test_env_override_from_process_environment(monkeypatch):
 
 
 def test_threads_per_run_follow_the_quota():
-    assert threads_per_run(Limits(8.0, 64 * GB, "t", "t"), 2) == 2
-    assert threads_per_run(Limits(1.5, 64 * GB, "t", "t"), 1) == 1
+    assert threads_per_run(Limits(8.0, 64 * GB, "t", "t"), 2, env={}) == 2
+    assert threads_per_run(Limits(1.5, 64 * GB, "t", "t"), 1, env={}) == 1
+    assert threads_per_run(Limits(2.0, 64 * GB, "t", "t"), 1, env={}) == 1  # one run on 2 cores: 1 thread
+
+
+@pytest.mark.parametrize(("value", "threads"), [("2", 2), ("4", 4), ("0", 1), ("x", 1), ("", 1)])
+def test_threads_per_run_env_override(value, threads):
+    assert threads_per_run(Limits(2.0, 64 * GB, "t", "t"), 1, env={"RELULAB_THREADS_PER_RUN": value}) == threads
 
 
 def test_describe_says_slots_cores_memory_and_why():

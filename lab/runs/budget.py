@@ -3,7 +3,8 @@
 A container's CPU is usually limited by a quota (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`)
 and its memory by `memory.max` / `memory.limit_in_bytes`; `os.sched_getaffinity` still shows the
 host's cores there, so counting cores alone starts more workers than the memory limit holds.
-Run slots are what both the CPU and the memory allow, at least one; $RELULAB_MAX_RUNS overrides.
+Run slots are what both the CPU and the memory allow, at least one; $RELULAB_MAX_RUNS overrides
+(and $RELULAB_THREADS_PER_RUN the torch threads each run gets).
 `python -m lab.runs.budget` prints the line the server logs at start.
 """
 
@@ -150,9 +151,9 @@ def memory_slots(limits: Limits, per_slot_bytes: int = WORKER_BYTES, server_byte
     return max(1, (limits.memory_bytes - server_bytes) // per_slot_bytes)
 
 
-def env_override(env: dict[str, str] | None = None) -> int | None:
-    """$RELULAB_MAX_RUNS as a positive int, else None."""
-    value = (os.environ if env is None else env).get("RELULAB_MAX_RUNS", "").strip()
+def env_override(env: dict[str, str] | None = None, name: str = "RELULAB_MAX_RUNS") -> int | None:
+    """$RELULAB_MAX_RUNS (or another variable) as a positive int, else None."""
+    value = (os.environ if env is None else env).get(name, "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
@@ -165,9 +166,17 @@ def run_slots(limits: Limits, per_slot_bytes: int = WORKER_BYTES, server_bytes: 
     return min(cpu_slots(limits), memory_slots(limits, per_slot_bytes, server_bytes))
 
 
-def threads_per_run(limits: Limits, slots: int) -> int:
-    """Torch threads per run: all runs together use half the cores the quota gives, at least one."""
-    return max(1, int(limits.cpus) // 2 // max(1, slots))
+def threads_per_run(limits: Limits, slots: int, env: dict[str, str] | None = None) -> int:
+    """Torch threads per run: $RELULAB_THREADS_PER_RUN, else all runs together use half the cores (>= 1).
+
+    Half, so one thread for the one run of a 2-core server: OpenMP threads wait for each other at
+    every parallel region, and any other busy process (the server's page reruns, a browser, another
+    run) leaves one of them waiting. Measured with the file watcher off (issue 21, bench/threads.py):
+    a 2-thread run is faster on an idle machine but several times slower beside one busy process,
+    whatever OMP_WAIT_POLICY or GOMP_SPINCOUNT; a 1-thread run keeps its pace.
+    """
+    override = env_override(env, "RELULAB_THREADS_PER_RUN")
+    return override or max(1, int(limits.cpus) // 2 // max(1, slots))
 
 
 def describe(limits: Limits, slots: int, env: dict[str, str] | None = None) -> str:

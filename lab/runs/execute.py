@@ -19,6 +19,7 @@ from lab.runs.identity import run_key
 from lab.runs.recovery import PATIENCE_S
 from lab.runs.spool import Spool
 from lab.runs.store import NODE, Store, StoredRun, StoreError
+from lab.runs.weights import weights_blob
 
 LOG = logging.getLogger(__name__)
 STOP_POLL_S = 0.1  # a training run looks at its stop flag this often (a read: ■ Stop should feel instant)
@@ -68,6 +69,7 @@ class StoreWriter:
         self.spool = spool or Spool(run.last_seq + 1)
         self._inbox: queue.Queue = queue.Queue()
         self._last_ckpt = time.monotonic()
+        self._ckpt_lock = threading.Lock()  # the trainer hands weights over while this thread writes them
         self.ended: RunEnded | None = None  # the trainer's own end (execute_run may reword it)
         self.down_since: float | None = None  # when the store stopped answering (monotonic), while it does not
         self.outages: list[float] = []  # how long each outage lasted, as this writer saw it
@@ -86,8 +88,8 @@ class StoreWriter:
         else:
             self._inbox.put(event)
 
-    def close(self, ended: RunEnded, weights: dict | None = None) -> None:
-        """Write the run's end last (weights: final if it finished or stopped, else a checkpoint); wait for all."""
+    def close(self, ended: RunEnded, weights: bytes | None = None) -> None:
+        """Write the run's end last (weights_blob: final if it finished or stopped, else a checkpoint); wait for all."""
         self._inbox.put((ended, weights, time.time()))
         self._thread.join()
 
@@ -140,11 +142,16 @@ class StoreWriter:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
-        """Take the current weights for the store, so the Draw page can use a model that is still learning."""
-        trainer = self._trainer[0] if self._trainer else None
-        if trainer is not None:
-            self.spool.checkpoint = (trainer.snapshot(), trainer.step)  # replaces one not yet written
+        """Ask the trainer for its weights (it hands them to take_checkpoint between two steps)."""
+        if self._trainer:
+            self._trainer[0].request_checkpoint()
             self._last_ckpt = time.monotonic()
+
+    def take_checkpoint(self, weights: dict, step: int) -> None:
+        """The trainer's on_checkpoint, on the training thread: serialised there, as the writer runs no torch op."""
+        blob = weights_blob(weights)
+        with self._ckpt_lock:
+            self.spool.checkpoint = (blob, step)  # replaces one not yet written
 
     def _write(self) -> bool:
         """Write what waits, oldest first, then the latest checkpoint, then the end; True once the end is in."""
@@ -157,10 +164,15 @@ class StoreWriter:
             self._stop_trainer()
             return self._end is not None
         ending = self._end is not None and self._end[0].status in USABLE
-        if spool.checkpoint is not None and not ending:  # a final state supersedes it
-            state, step = spool.checkpoint
-            self.store.save_weights(self.run_id, state, step)
-            spool.checkpoint = None
+        with self._ckpt_lock:
+            checkpoint, spool.checkpoint = spool.checkpoint, None
+        if checkpoint is not None and not ending:  # a final state supersedes it
+            try:
+                self.store.save_weights(self.run_id, *checkpoint)
+            except StoreError:
+                with self._ckpt_lock:  # kept for the next try, unless a newer one came meanwhile
+                    spool.checkpoint = spool.checkpoint or checkpoint
+                raise
         if self._end is None:
             return False
         ended, weights, at = self._end
@@ -226,7 +238,7 @@ def execute_run(store: Store, run_id: str, threads: int | None = None, data=None
     trainer_ref: list = []
     writer = StoreWriter(store, run, trainer_ref, patience)
     try:
-        trainer = Trainer(run.config, writer, data=data)
+        trainer = Trainer(run.config, writer, data=data, on_checkpoint=writer.take_checkpoint)
     except Exception as exc:  # noqa: BLE001 - e.g. CUDA gone: this run fails, the worker stays
         writer.close(RunEnded("failed", f"{type(exc).__name__}: {exc}", 0, None, 0.0))
         return None
@@ -242,5 +254,6 @@ def execute_run(store: Store, run_id: str, threads: int | None = None, data=None
     if writer.gave_up:
         ended = RunEnded("interrupted", gave_up_message(trainer.step, writer), ended.step, ended.loss, ended.seconds)
     keep = ended.status in USABLE + ("interrupted",) and trainer.step > 0
-    writer.close(ended, trainer.snapshot() if keep else None)  # returns once the store has it all
+    # Serialised here, on the training thread (the writer runs no torch op); close() returns once the store has it all.
+    writer.close(ended, weights_blob(trainer.snapshot()) if keep else None)
     return record

@@ -105,9 +105,8 @@ class LocalExecutor:
     def __init__(self, store: Store, slots: int | None = None, threads_per_run: int | None = None):
         limits, budgeted = budget.server_budget()  # says the budget in the server log
         self.store, self.slots = store, slots or budgeted
-        # Torch threads per run: all runs together use half the cores, the rest serve the app.
-        # Oversubscribed OpenMP threads spin-wait: on a busy 2-core box one 2-thread run was
-        # 16x slower per epoch than a 1-thread run.
+        # Torch threads per run: all runs together use half the cores, the rest serve the app
+        # (budget.threads_per_run says why, with figures).
         self.threads = threads_per_run or budget.threads_per_run(limits, self.slots)
         self._procs: list[subprocess.Popen] = []
         self._warm = False  # a page asked for warm workers: new ones (replacements) are asked too

@@ -31,7 +31,7 @@ class Spool:
         self.first_seq = first_seq  # the writer's number of the oldest event here (of the next one, if empty)
         self.limit = limit
         self.spilled = 0  # events that went through the file, all told
-        self.checkpoint: tuple[dict, int] | None = None  # (state_dict, step): the latest only
+        self.checkpoint: tuple[bytes, int] | None = None  # (weights_blob, step): the latest only
         self._memory: deque[Event] = deque()
         self._file = None
         self._in_file = 0  # events in the file not yet stored

@@ -15,16 +15,22 @@ from lab.runs import schema as S
 from lab.runs.stored import ACTIVE
 
 
+def weights_blob(state: dict) -> bytes:
+    """A plain state_dict as the bytes the store keeps (torch.save)."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
 class StoreWeights:
     """Store's weight methods; they run in the Store's transactions (self.tx())."""
 
-    def save_weights(self, run_id: str, state: dict, step: int, kind: str = "checkpoint") -> None:
-        """Keep a plain state_dict (a checkpoint is replaced by the next one)."""
-        import torch
-
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        row = {"run_id": run_id, "kind": kind, "step": step, "blob": buffer.getvalue(), "updated": time.time()}
+    def save_weights(self, run_id: str, state: dict | bytes, step: int, kind: str = "checkpoint") -> None:
+        """Keep a plain state_dict, or its weights_blob() (a checkpoint is replaced by the next one)."""
+        blob = state if isinstance(state, bytes) else weights_blob(state)
+        row = {"run_id": run_id, "kind": kind, "step": step, "blob": blob, "updated": time.time()}
         with self.tx() as conn:
             conn.execute(delete(S.weights).where(S.weights.c.run_id == run_id, S.weights.c.kind == kind))
             conn.execute(insert(S.weights).values(**row))
