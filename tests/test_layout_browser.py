@@ -10,7 +10,7 @@ import pytest
 
 from lab.i18n import t
 from lab.web.style import CHART_MIN_PX
-from tests.conftest import SCREENSHOTS, wait_for_app
+from tests.conftest import wait_for_app
 from tests.test_draw_browser import SEVEN, stroke
 
 pytestmark = pytest.mark.browser
@@ -99,14 +99,6 @@ def open_page(pg, app_url: str, path: str, lang: str, query: str = "") -> None:
     wait_for_app(pg)
 
 
-def shot(pg, name: str, lang: str) -> None:
-    """The viewport, as the projector shows it, into docs/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    pg.mouse.move(2, 2)  # no chart toolbar (shown on hover) in the picture
-    pg.wait_for_timeout(300)
-    pg.screenshot(path=str(SCREENSHOTS / f"{name}_{lang}_1024.png"))
-
-
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_home_diagram_text_is_readable_and_no_arrow_crosses_a_label(app_url, pg, lang):
     open_page(pg, app_url, "", lang)
@@ -121,10 +113,6 @@ def test_home_diagram_text_is_readable_and_no_arrow_crosses_a_label(app_url, pg,
             crossing = [line for line in found["lines"] if segment_hits_box(*line, text)]
             assert not crossing, f"{text['text']!r} is crossed by {crossing}"
     assert update["w"] > 100  # the label was measured, not an empty box
-    pg.wait_for_timeout(300)
-    shot(pg, "home", lang)
-    pg.locator(".relulab-diagram").scroll_into_view_if_needed()
-    shot(pg, "home_diagram", lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -132,7 +120,6 @@ def test_race_buttons_stay_clear_of_the_sliders_step_label(app_url, pg, lang):
     open_page(pg, app_url, "optimizers", lang)
     pg.locator(".updatemenu-button").first.wait_for()
     pg.locator(".slider-group > .slider-label").first.wait_for()
-    shot(pg, "optimizers", lang)
     found = pg.evaluate(RACE_BOXES_JS)
     assert len(found["buttons"]) == 3 and len(found["label"]) == 1
     assert found["text"][0].startswith(t("race.step", lang))
@@ -142,7 +129,6 @@ def test_race_buttons_stay_clear_of_the_sliders_step_label(app_url, pg, lang):
     assert not any(overlap(b, label) for b in found["buttons"])
     # Playing moves the label's number; it stays clear while the race runs and after.
     pg.locator(".updatemenu-button").first.scroll_into_view_if_needed()
-    shot(pg, "optimizers_race", lang)
     pg.locator(".updatemenu-button").first.click()
     pg.wait_for_timeout(700)
     during = pg.evaluate(RACE_BOXES_JS)
@@ -182,15 +168,11 @@ def test_train_charts_legends_never_cover_their_titles_with_six_layers(app_url, 
                 f"{meta}: legend entries overlap"
         print(f"\n{lang} {meta}: {len(chart['legend'])} legend entries, {chart['width']} px wide, "
               f"smallest text {chart['smallest_px']:.1f} px")
-    pg.locator("img[data-meta]").nth(4).scroll_into_view_if_needed()
-    shot(pg, "train_charts", lang)
-    pg.locator("h1").first.scroll_into_view_if_needed()
-    shot(pg, "train", lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 @pytest.mark.parametrize("name", ["draw", "activations"])
-def test_screenshots_of_the_other_pages(app_url, pg, name, lang):
+def test_the_draw_and_activations_pages_render_their_charts(app_url, pg, name, lang):
     open_page(pg, app_url, name, lang)
     pg.get_by_role("heading", name=t(f"{name[:3] if name == 'activations' else name}.title", lang)).wait_for()
     if name == "activations":
@@ -203,9 +185,7 @@ def test_screenshots_of_the_other_pages(app_url, pg, name, lang):
             stroke(pg, canvas, points)
         pg.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for()
     wait_for_app(pg)
-    pg.wait_for_timeout(1000)
     assert pg.locator("[data-testid='stException']").count() == 0
-    shot(pg, name, lang)
 
 
 def test_presentation_mode_folds_the_sidebar_and_enlarges_the_type(app_url, pg):
@@ -219,5 +199,3 @@ def test_presentation_mode_folds_the_sidebar_and_enlarges_the_type(app_url, pg):
     main = pg.evaluate(f"() => ({BOX_JS})(document.querySelector('[data-testid=stMainBlockContainer]'))")
     print(f"\npresentation mode: root font {root_px} px, main column {main['w']:.0f} px wide")
     assert root_px == 19 and main["w"] > 800  # the charts get the whole width of the projector
-    pg.wait_for_timeout(500)
-    shot(pg, "train_present", "ko")
