@@ -1,7 +1,8 @@
 """Every Plotly figure and SVG the pages show, built from plain data.
 
 train (a run's charts and comparisons, on layout's look), sketch (those charts again as light SVG
-images, for the Train page), activations, race, board, diagram (the home page's SVG).
+images, for the Train page), alt (what a chart shows, in words), activations, race, board, diagram (the
+home page's SVG).
 
 May import: lab.engine, lab.i18n, lab.lessons, lab.classroom. Checked by tests/test_layering.py.
 """

@@ -8,11 +8,11 @@ May import: nothing else in lab. Checked by tests/test_layering.py.
 
 from __future__ import annotations
 
-from lab.i18n import classes, classroom, common, draw, lessons, optimizers, runs, train
+from lab.i18n import classes, classroom, common, draw, lessons, optimizers, room, runs, train
 
 LANGS = ("en", "ko")
 LANG_NAMES = {"en": "English", "ko": "한국어"}
-_MODULES = (common, train, draw, lessons, optimizers, classroom, runs, classes)
+_MODULES = (common, train, draw, lessons, optimizers, classroom, runs, classes, room)
 CATALOGUES: dict[str, dict[str, str]] = {
     lang: {k: v for m in _MODULES for k, v in getattr(m, lang.upper()).items()} for lang in LANGS
 }

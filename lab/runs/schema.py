@@ -106,6 +106,14 @@ members = Table("relulab_members", metadata,
                 Column("joined", Float, nullable=False),
                 PrimaryKeyConstraint("class_id", "owner"))
 
+# Who asked a run to stop (the first request counts): the page can then tell a student that their
+# teacher stopped it. A table of its own, so the runs table and SCHEMA_VERSION stay as they are:
+# an older store gains it on first use (create_all), an older ReLU Lab ignores it.
+stop_requests = Table("relulab_stop_requests", metadata,
+                      Column("run_id", String(32), primary_key=True),
+                      Column("origin", String(16), nullable=False),  # owner | teacher | left (its tabs closed)
+                      Column("at", Float, nullable=False))
+
 
 class StoreError(RuntimeError):
     """The run store cannot be used; the message says why and what to do, for people."""
@@ -190,7 +198,7 @@ def ensure_schema(engine: Engine, url: str) -> None:
                     raise StoreError(f"The run store {safe_url(url)} was written by a newer ReLU Lab (schema "
                                      f"{version}, this one knows {SCHEMA_VERSION}); it was left untouched. "
                                      "Update ReLU Lab or point RELULAB_DB elsewhere.")
-                metadata.create_all(conn)  # tables added since (none yet); existing ones are kept
+                metadata.create_all(conn)  # tables added since (stop_requests); existing ones are kept
                 return
             ours = {t.name for t in metadata.sorted_tables}
             if names - ours:

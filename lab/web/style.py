@@ -5,6 +5,22 @@ from __future__ import annotations
 CHART_MIN_PX = 400  # the narrowest column a Train page chart (an SVG image) gets; narrower: one a row
 PRESENT_ROOT_PX = 19  # presentation mode: Streamlit sizes text in rem, so this scales it all (normally 16)
 
+# Read by everyone (issue 23): captions, metric labels and help texts dark enough for WCAG AA (4.5:1;
+# Streamlit's faded grey gave 3.9:1); labels, links and metric labels wrap at a space instead of being
+# cut ("Open Optimiz", "Softmax regression (one linear …"); a chart's description is there for a screen
+# reader only (ui/charts.py) and takes no room.
+ACCESS = """
+.stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stWidgetLabel"] p,
+.stApp [data-testid="stMetricLabel"] p, .stApp [data-testid="stTooltipHoverTarget"] { color: #4d4f5a; }
+.stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] *,
+.stApp [data-testid="stPageLink"] *, .stApp [data-testid="stWidgetLabel"] * { white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }
+.relulab-sr { position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
+  white-space: nowrap; }
+.stElementContainer:has(.relulab-sr) { position: absolute !important; width: 1px; height: 1px; margin: 0;
+  overflow: hidden; clip-path: inset(50%); }
+"""
+
 # Every page: button and select texts wrap instead of being cut ("강의: 소프트맥…", "Kaiming uniforr").
 # The Train page's charts are SVG images that scale with their column (lab/figures/sketch.py): in a
 # column narrower than CHART_MIN_PX their text would shrink, so the charts go one a row there instead.
@@ -17,7 +33,7 @@ BASE = f"""
 .relulab-diagram svg {{ display: block; }}
 [class*="st-key-train_charts"] [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
 [class*="st-key-train_charts"] [data-testid="stColumn"] {{ min-width: min(100%, {CHART_MIN_PX}px); }}
-"""
+{ACCESS}"""
 
 # Korean breaks lines between words, never inside one ("이야/기", "기/울기는"); a word longer than the
 # line (a URL, a formula) may still break so that nothing overflows.
