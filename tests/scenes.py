@@ -72,9 +72,10 @@ def a_class(store: Store, students: int = 6, name: str = "7B physics") -> tuple[
     acts = ("sigmoid", "relu", "tanh", "leaky_relu", "gelu", "silu")
     for i in range(students):
         owner = f"student-room-{i:04d}"
-        member = C.join(store, klass.code, owner, ["Ada", "Bo", "김철수", "Dana", "Eun", "Farid"][i % 6] + str(i // 6 or ""))
+        nickname = ["Ada", "Bo", "김철수", "Dana", "Eun", "Farid"][i % 6] + str(i // 6 or "")
+        member = C.join(store, klass.code, owner, nickname)
         owners.append(owner)
-        config = VANISHING.replace(activation=acts[i % len(acts)], depth=(2, 4, 6)[i % 3], epochs=1)
+        config = VANISHING.replace(activation=acts[i % len(acts)], depth=(6, 4, 2)[i % 3], epochs=1)
         write_run(store, config, owner, STEPS_PER_EPOCH, end="finished", seed=i, **member.run_args())
         if i % 2 == 0:
             write_run(store, config.replace(optimizer="adam", lr=None), owner, 300, seed=100 + i, **member.run_args())

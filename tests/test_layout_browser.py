@@ -36,7 +36,8 @@ CHART_BOXES_JS = f"""() => [...document.querySelectorAll('img[data-meta]')].map(
   const scale = img.width / svg.viewBox.baseVal.width;
   const out = {{meta: img.dataset.meta, chart: box(svg), titles: boxes('.title'), legend: boxes('.legend'),
                plot: box(svg.querySelector('.plot')), width: img.width,
-               smallest_px: Math.min(...[...svg.querySelectorAll('text')].map(e => parseFloat(e.getAttribute('font-size')))) * scale}};
+               smallest_px: Math.min(...[...svg.querySelectorAll('text')].map(
+                 e => parseFloat(e.getAttribute('font-size')))) * scale}};
   holder.remove();
   return out;
 }})"""

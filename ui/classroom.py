@@ -142,14 +142,15 @@ def challenge_form(page: ClassPage, klass: C.ClassRow, key: str) -> None:
     lang, store = page.lang, page.store
     with st.form("class_challenge"):
         st.markdown(f"**{t('class.challenge', lang)}**")
-        cols = st.columns([2.2, 1, 1, 1, 1])
-        preset = cols[0].selectbox(t("class.preset", lang), list(PRESETS), key="ch_preset",
-                                   format_func=lambda name: t(f"room.preset.{name}", lang))
-        act = cols[1].selectbox(t("class.chart.activation", lang), [KEEP, *CHOICES["activation"]], key="ch_act")
-        opt = cols[2].selectbox(t("class.chart.optimizer", lang), [KEEP, *CHOICES["optimizer"]], key="ch_opt",
+        # The preset on a row of its own: its name is read whole (a select cannot wrap its value).
+        preset = st.selectbox(t("class.preset", lang), list(PRESETS), key="ch_preset",
+                              format_func=lambda name: t(f"room.preset.{name}", lang))
+        cols = st.columns(4)
+        act = cols[0].selectbox(t("class.chart.activation", lang), [KEEP, *CHOICES["activation"]], key="ch_act")
+        opt = cols[1].selectbox(t("class.chart.optimizer", lang), [KEEP, *CHOICES["optimizer"]], key="ch_opt",
                                 format_func=lambda o: OPTIMIZERS[o].cls_name if o in OPTIMIZERS else o)
-        depth = cols[3].selectbox(t("class.chart.depth", lang), [KEEP, *range(11)], key="ch_depth")
-        epochs = cols[4].selectbox(t("class.epochs", lang), [KEEP, 1, 2, 3, 5, 10, 15], key="ch_epochs")
+        depth = cols[2].selectbox(t("class.chart.depth", lang), [KEEP, *range(11)], key="ch_depth")
+        epochs = cols[3].selectbox(t("class.epochs", lang), [KEEP, 1, 2, 3, 5, 10, 15], key="ch_epochs")
         changes = {k: v for k, v in (("activation", act), ("optimizer", opt), ("depth", depth),
                                      ("epochs", epochs)) if v != KEEP}
         if "optimizer" in changes:
