@@ -161,7 +161,7 @@ def test_a_class_trains_together_and_the_board_follows_live(class_server, browse
     finally:
         heat = teacher.evaluate(HEATMAP_JS)
         assert {act: row[0] for act, row in zip(heat["y"], heat["text"], strict=True)} == expected
-    done = teacher.locator("[data-testid='stMetric']", has_text="Done")
+    done = teacher.locator("[data-testid='stMetric']", has_text="Finished")
     assert done.locator("[data-testid='stMetricValue']").inner_text() == "3"
     best = max(runs, key=lambda r: r.test_acc)
     teacher.get_by_text(f"Best so far: {best.nickname}").wait_for(timeout=10_000)
@@ -203,7 +203,7 @@ def test_the_board_of_a_big_class_for_the_projector(browser, tmp_path, lang):
         page.wait_for_function(f"() => {{ const h = ({HEATMAP_JS})(); return !!h && h.y.length === 5; }}")
         assert set(page.evaluate(CURVES_JS)) == set(ACTS)
         values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
-        assert values == ["30", "0", "15", "105"]
+        assert values == ["30", "0", "15", "105", "0", "0"]  # students, waiting, training, finished, stopped, diverged
         heat = page.evaluate(HEATMAP_JS)
         sigmoid = heat["text"][heat["y"].index("sigmoid")]
         assert re.match(r"9\d% ", sigmoid[0]), sigmoid  # depth 2 learns; depth 4 and 6 stall near 11%

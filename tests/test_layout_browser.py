@@ -35,6 +35,7 @@ CHART_BOXES_JS = f"""() => [...document.querySelectorAll('img[data-meta]')].map(
   const boxes = sel => [...svg.querySelectorAll(sel)].map(box);
   const scale = img.width / svg.viewBox.baseVal.width;
   const out = {{meta: img.dataset.meta, chart: box(svg), titles: boxes('.title'), legend: boxes('.legend'),
+               ends: boxes('.end-label'),
                plot: box(svg.querySelector('.plot')), width: img.width,
                smallest_px: Math.min(...[...svg.querySelectorAll('text')].map(
                  e => parseFloat(e.getAttribute('font-size')))) * scale}};
@@ -149,7 +150,9 @@ def test_train_charts_legends_never_cover_their_titles_with_six_layers(app_url, 
     wait_for_app(pg)
     charts = {c["meta"]: c for c in pg.evaluate(CHART_BOXES_JS)}
     assert {"loss-step", "grad-lines", "saturation", "compare-loss", "compare-grad"} <= set(charts)
-    assert len(charts["grad-lines"]["legend"]) == 7 and len(charts["saturation"]["legend"]) == 6  # fc1..fc6, out
+    # The layers' lines are named at their ends (fc1..fc6, out), in the right margin: no legend.
+    assert len(charts["grad-lines"]["ends"]) == 7 and len(charts["saturation"]["ends"]) == 6
+    assert not charts["grad-lines"]["legend"] and not charts["saturation"]["legend"]
     assert len(charts["compare-loss"]["legend"]) == 2
     for meta, chart in charts.items():
         box, plot = chart["chart"], chart["plot"]
@@ -167,6 +170,12 @@ def test_train_charts_legends_never_cover_their_titles_with_six_layers(app_url, 
                 f"{meta}: a legend entry is on the plot or cut at the bottom"
             assert not any(overlap(entry, other) for other in chart["legend"] if other is not entry), \
                 f"{meta}: legend entries overlap"
+        for end in chart["ends"]:  # a line's name at its end: right of the plot, inside the chart, apart
+            assert plot["x"] + plot["w"] <= end["x"] and end["x"] + end["w"] <= box["x"] + box["w"] + 1, \
+                f"{meta}: an end label is on the plot or runs out of the chart"
+            assert plot["y"] - end["h"] <= end["y"] <= plot["y"] + plot["h"], f"{meta}: an end label is off the plot"
+            assert not any(overlap(end, other) for other in chart["ends"] if other is not end), \
+                f"{meta}: end labels overlap"
         print(f"\n{lang} {meta}: {len(chart['legend'])} legend entries, {chart['width']} px wide, "
               f"smallest text {chart['smallest_px']:.1f} px")
 
