@@ -216,7 +216,7 @@ def history(page: Page, runs: list[StoredRun]) -> None:
     for i, image in enumerate(compared):
         columns[i % 2].html(image)
     st.subheader(t("train.take_home", lang))
-    c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")  # a run's label is read whole in c3
     c1.download_button(t("train.dl_csv", lang), runtable.csv_text(ended), "relulab_runs.csv", "text/csv")
     c2.download_button(t("train.dl_json", lang), lambda: runtable.json_text(store, ended), "relulab_runs.json",
                        "application/json")

@@ -10,14 +10,17 @@ PRESENT_ROOT_PX = 19  # presentation mode: Streamlit sizes text in rem, so this 
 
 # Read by everyone (issue 23): captions, metric labels and help texts dark enough for WCAG AA (4.5:1;
 # Streamlit draws captions at 60% opacity: 3.0:1; #575964 gives 7:1); a multiselect's text field keeps
-# WCAG 2.2's 24 px target when its chips fill the row; labels, links and metric labels wrap at a space instead of being
-# cut ("Open Optimiz", "Softmax regression (one linear …"); a chart's description is there for a screen
-# reader only (ui/charts.py) and takes no room.
+# WCAG 2.2's 24 px target when its chips fill the row; what a rerun is redrawing keeps its colours (the
+# live views rerun every second, and Streamlit's faded "stale" text failed contrast on the board);
+# labels, links and metric labels wrap at a space instead of being cut ("Open Optimiz", "Softmax
+# regression (one linear …"); a chart's description is there for a screen reader only (ui/charts.py)
+# and takes no room.
 ACCESS = """
 .stApp [data-testid="stCaptionContainer"] { opacity: 1; }
 .stApp [data-testid="stCaptionContainer"] :not(a), .stApp [data-testid="stWidgetLabel"] p,
 .stApp [data-testid="stMetricLabel"] p, .stApp [data-testid="stTooltipHoverTarget"] { color: #575964; }
 .stApp [data-testid="stMultiSelect"] input { min-width: 24px; }
+.stApp [data-stale="true"] { opacity: 1 !important; transition: none !important; }
 .stApp [data-testid="stMultiSelectTagsContainer"] { flex-wrap: wrap; overflow: visible; }
 .stApp [data-testid="stMultiSelectTagsContainer"] span { white-space: normal; text-overflow: clip; max-width: 100%; }
 .stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] *,
