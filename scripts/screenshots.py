@@ -35,8 +35,9 @@ from tests.test_draw_browser import SEVEN, stroke  # noqa: E402
 LANGS = ("en", "ko")
 LAPTOP, PROJECTOR, PHONE = (1280, 800), (1024, 768), (390, 844)
 OWNER = "owner-screenshots-0001"
-# The lesson's vanishing-gradient net on half of MNIST: an epoch (300 steps) in seconds, mid-run for a while.
-RUN = PRESETS["vanishing-sigmoid"].replace(epochs=6, train_subset=30000, log_every=5, probe_every=50)
+# The lesson's vanishing-gradient net, for long enough to stay mid-run while every picture is taken (it is
+# stopped at the end): an epoch of 600 steps takes seconds on a quiet machine.
+RUN = PRESETS["vanishing-sigmoid"].replace(epochs=50, log_every=5, probe_every=50)
 
 
 def shoot(browser, url: str, path: str, out: Path, size: tuple[int, int], lang: str, ready: str,
@@ -121,15 +122,22 @@ def main() -> None:
                         shoot(browser, url, f"/classroom?board={klass.code}&view=projector&{q}&present=1",
                               out / f"board_present_{lang}_1024.png", PROJECTOR, lang, ".js-plotly-plot", cookies)
                 if wanted("train"):
+                    for other in store.list_runs(statuses=["running"]):  # the class's scene runs end: the
+                        store.end_without_events(other.id, "stopped", "Stopped.")  # server trains the real one
+                    wake = browser.new_page()  # the server starts its workers with the first visitor
+                    wake.goto(f"{url}/train?lang=en")
+                    wake.locator(".st-key-train_start button").wait_for(timeout=120_000)
+                    wake.close()
                     run = store.create_run(RUN, OWNER)  # the server's worker trains it
-                    wait_mid_run(store, run.id, 320)
+                    wait_mid_run(store, run.id, 900)
                     chart = 'img[data-meta="grad-heatmap"]'
+                    config = "&".join(f"{k}={v}" for k, v in RUN.to_query().items())  # the controls show it
                     for lang in LANGS:
-                        shoot(browser, url, f"/train?lang={lang}", out / f"train_{lang}.png", LAPTOP, lang, chart,
-                              cookies)
-                        shoot(browser, url, f"/train?lang={lang}&present=1", out / f"train_present_{lang}_1024.png",
+                        train = f"/train?lang={lang}&{config}"
+                        shoot(browser, url, train, out / f"train_{lang}.png", LAPTOP, lang, chart, cookies)
+                        shoot(browser, url, f"{train}&present=1", out / f"train_present_{lang}_1024.png",
                               PROJECTOR, lang, chart, cookies)
-                        shoot(browser, url, f"/train?lang={lang}", out / f"train_phone_{lang}.png", PHONE, lang,
+                        shoot(browser, url, train, out / f"train_phone_{lang}.png", PHONE, lang,
                               'img[data-meta="loss-step"]', cookies)
                     if store.get_run(run.id).status != "running":
                         raise SystemExit("the run ended while the pictures were taken: they are not mid-run")

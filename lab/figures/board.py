@@ -17,7 +17,8 @@ from lab.classroom.board import Board, BoardRun
 from lab.i18n import t
 
 COLOR_BY = ("activation", "optimizer", "depth")
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")
+# Okabe-Ito: told apart by colour-blind eyes (D3's red and green, relu and tanh, were not); yellow left out.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#999999")
 FONT = 20  # projector: readable from the back of a room
 MAX_CURVE_POINTS = 20_000  # all curves together; each run gets its share (at most 300, at least 30)
 
@@ -109,7 +110,8 @@ def accuracy_heatmap(board: Board, lang: str = "en") -> go.Figure:
     layout["yaxis"].update(type="category")
     data = [dict(type="heatmap", x=[str(d) for d in depths], y=acts, z=z, text=text, texttemplate="%{text}",
                  textfont=dict(size=FONT + 2), zmin=0, zmax=1, xgap=3, ygap=3,
-                 colorscale=[[0, "#d62728"], [0.5, "#fdd49e"], [1, "#2ca02c"]],
+                 # Red to blue through white (colour-blind safe; the dark cell text readable on each).
+                 colorscale=[[0, "#e7857a"], [0.5, "#f7f7f7"], [1, "#74add1"]],
                  colorbar=dict(tickformat=".0%"), hovertemplate="%{y}, %{x}: %{z:.1%}<extra></extra>")]
     return go.Figure(data=data, layout=layout, _validate=False)
 
