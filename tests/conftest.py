@@ -29,7 +29,6 @@ CHART_POINTS_JS = """(meta) => {
   const el = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.layout && p.layout.meta === meta);
   return el && el.data && el.data[0] && el.data[0].x ? el.data[0].x.length : 0;
 }"""
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 # Every test (AppTest pages, servers started here, their workers) uses a throw-away run store,
 # never the developer's runs/relulab.sqlite3.
 TEST_DB_DIR = Path(tempfile.mkdtemp(prefix="relulab-tests-"))

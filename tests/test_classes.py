@@ -45,6 +45,7 @@ def trained(store: Store, owner: str, member: C.Membership, config: RunConfig, l
             test_acc: float | None = None, grads=(0.5, 1.0), status: str = "finished") -> str:
     """A run of a class member with logged losses (and an epoch and an end if test_acc is given)."""
     run = store.create_run(config, owner, **member.run_args())
+    store.claim(run_id=run.id)  # as a worker does: it is training
     steps = [1 + 10 * i for i in range(len(losses))]
     store.append_events(run.id, [RunStarted(config.to_dict(), "cpu", "", [], [], 600, 600),
                                  StepsLogged(steps, losses, [list(grads)] * len(losses))])
@@ -132,14 +133,24 @@ def test_nicknames_lose_control_characters_and_are_kept_as_typed(store, typed, k
 
 
 @pytest.mark.parametrize(("typed", "key"), [("", "class.err.nick_empty"), ("   \t", "class.err.nick_empty"),
-                                             ("\x00\x01", "class.err.nick_empty"),
-                                             ("x" * (C.NICK_MAX + 1), "class.err.nick_long")])
+                                             ("\x00\x01", "class.err.nick_empty")])
 def test_bad_nicknames_are_refused(store, typed, key):
     klass, _ = C.create_class(store, "7B")
     with pytest.raises(C.ClassError) as err:
         C.join(store, klass.code, "a", typed)
     assert err.value.key == key
     assert C.membership(store, "a") is None
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("x" * (C.NICK_MAX + 6), "x" * C.NICK_MAX),
+                                              ("Alexandra Konstantinopoulou", "Alexandra Konstantinopou"),
+                                              ("Twenty three letters ab c d", "Twenty three letters ab"),
+                                              ("가" * 30, "가" * C.NICK_MAX)])
+def test_a_long_nickname_is_shortened_and_the_page_can_say_so(store, typed, kept):
+    klass, _ = C.create_class(store, "7B")
+    assert C.join(store, klass.code, "a", typed).nickname == kept
+    assert C.nickname_shortened(typed) and not C.nickname_shortened(kept)
+    assert t("room.nick_shortened", "ko", n=C.NICK_MAX, nickname=kept).startswith("닉네임은 최대 24자")
 
 
 @pytest.mark.parametrize(("students", "runs"), [(0, 5), (5, 0), (201, 5), (5, 101), (True, 5), (5.5, 5)])
@@ -214,11 +225,16 @@ def test_stop_all_stops_the_class_runs_only(store):
     assert store.claim(run_id=running.id).status == "running"
     done = trained(store, "a", member, TINY, [2.3, 0.5], test_acc=0.9)
     outsider = store.create_run(TINY, "x")
+    mine = store.create_run(TINY, "a", **member.run_args())
+    assert store.request_stop(mine.id, "a")  # the student's own stop, before the teacher's
     assert C.stop_all(store, klass.id, key) == 2
     assert store.get_run(queued.id).status == "stopped"
     assert store.stop_requested(running.id) and store.get_run(running.id).status == "running"
     assert store.get_run(done).status == "finished"
     assert store.get_run(outsider.id).status == "queued" and not store.stop_requested(outsider.id)
+    # Who asked is kept (the first asker): the student's page can say their teacher stopped it.
+    assert [store.stop_origin(r) for r in (queued.id, running.id, mine.id, done, outsider.id)] == [
+        "teacher", "teacher", "owner", None, None]
 
 
 # --- the board: counts, flags, best run, curves, exports -----------------------------------------------
@@ -231,10 +247,15 @@ def test_the_board_counts_flags_and_finds_the_best_run(store):
     blown = trained(store, "c", cy, TINY.replace(optimizer="sgd", lr=100.0), [2.3, float("nan")], None)
     store.finish(blown, RunEnded("diverged", "blew up", 11, float("nan"), 1.0))
     store.create_run(TINY, "c", **cy.run_args())
+    stopped = trained(store, "b", bo, TINY, [2.3, 1.0], 0.5, status="stopped")
+    early = store.create_run(TINY, "c", **cy.run_args())
+    store.request_stop(early.id, origin="teacher")  # stopped before it started
     board = B.board_data(store, C.board_for(store, key))
-    assert board.counts == {"queued": 1, "training": 0, "done": 3}
+    assert board.counts == {"queued": 1, "training": 0, "finished": 2, "stopped": 2, "diverged": 1, "failed": 0,
+                            "stopped_early": 1}
+    board.runs = [r for r in board.runs if r.id not in (stopped, early.id)]
     assert [m["nickname"] for m in board.members] == ["Ann", "Bo", "Cy"]
-    assert [m["runs"] for m in board.members] == [1, 1, 2]
+    assert [m["runs"] for m in board.members] == [1, 2, 3]
     flags = {r.id: r.flags for r in board.runs}
     assert flags[sig] == ("vanished",) and flags[relu] == () and flags[blown] == ("diverged",)
     assert board.best.id == relu and board.best.config.activation == "relu"
@@ -326,7 +347,8 @@ def test_page_creates_a_class_and_shows_code_link_qr_and_teacher_link(sqlite_url
     assert (klass.id, klass.name, klass.max_students) == (class_id, "7B physics", 3)
     body = texts(at)
     assert klass.code in body and f"/classroom?join={klass.code}" in body and f"/classroom?teacher={key}" in body
-    assert t("class.teacher_secret", "en") in body
+    assert t("room.key_kept", "en") in body
+    assert at.session_state.teacher_key == key  # kept in this browser: the board opens here without the link
     assert [img.captions for img in at.image] == [[t("class.qr", "en")]]  # the QR code
 
 
@@ -365,8 +387,46 @@ def test_page_the_board_opens_only_with_the_teacher_key(sqlite_url, monkeypatch)
     at = open_page(sqlite_url, monkeypatch, teacher=key, lang="ko")
     assert not at.exception and not at.error, [e.value for e in at.exception]
     assert at.title[0].value.startswith(t("class.board_title", "ko", name=""))
-    assert [m.value for m in at.metric] == ["1", "0", "0", "1"]
-    assert at.dataframe[0].value["nickname"].tolist() == ["Ann"]
+    # The key left the address for this browser's session (and its cookie): the URL holds the class code only.
+    assert at.query_params.get("board") == klass.code and "teacher" not in at.query_params
+    assert at.session_state.teacher_key == key
+    counts = {m.label: m.value for m in at.metric}
+    assert counts == {t("class.students", "ko"): "1", t("class.count.queued", "ko"): "0",
+                      t("class.count.training", "ko"): "0", t("room.count.finished", "ko"): "1",
+                      t("room.count.stopped", "ko"): "0", t("room.count.diverged", "ko"): "0"}
+    table = at.dataframe[0].value
+    assert table[t("room.col.nickname", "ko")].tolist() == ["Ann"]
+    assert table[t("room.col.status", "ko")].tolist() == [t("class.status.finished", "ko")]
+    assert not {"nickname", "run", "activation", "lr", "total_steps"} & set(table.columns)  # no field names
     assert len(at.get("plotly_chart")) == 3
     assert t("class.best", "ko", nickname="Ann", acc="93.0%", config=C.escape_markdown(
         store.list_runs(class_id=klass.id)[0].label)) in texts(at)
+
+
+def test_page_a_board_url_opens_only_where_the_teacher_key_is_kept(sqlite_url, monkeypatch):
+    store = Store(sqlite_url)
+    klass, key = C.create_class(store, "7B")
+    member = C.join(store, klass.code, "a", "Ann")
+    trained(store, "a", member, TINY, [2.3, 0.4], 0.93)
+    other, other_key = C.create_class(store, "8C")
+    for query in ({"board": klass.code}, {"board": klass.code, "view": "projector"}):
+        at = open_page(sqlite_url, monkeypatch, **query)  # a URL copied from the projector, in another browser
+        assert [e.value for e in at.error] == [t("room.board_only_teacher", "en")]
+        assert not at.get("plotly_chart") and not at.dataframe and not at.metric and not at.button
+    # The projector view in the teacher's browser: the board, no controls, no secret.
+    monkeypatch.setenv("RELULAB_DB", sqlite_url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"lang": "en", "board": klass.code, "view": "projector"})
+    at.session_state["teacher_key"] = key
+    at.run()
+    at = at.switch_page("views/classroom.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) == 3 and [m.value for m in at.metric][:4] == ["1", "0", "0", "1"]
+    assert not at.button and not at.get("download_button") and not at.selectbox  # no controls (the sidebar's
+    assert [g.key for g in at.get("button_group")] == ["lang_switch"]  # language switch is the app's own)
+    assert key not in texts(at) and "teacher=" not in texts(at)
+    assert t("room.join_with", "en", code=klass.code) in texts(at)
+    # Another class's board URL does not open with this key.
+    at.query_params["board"] = other.code
+    at.run()
+    assert [e.value for e in at.error] == [t("room.board_only_teacher", "en")] and not at.get("plotly_chart")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import SCREENSHOTS, wait_for_app
+from tests.conftest import wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -57,9 +57,6 @@ def test_draw_a_seven_see_the_prediction_and_clear_it(app_url, page):
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=images.nth(3).element_handle())
     assert images.nth(3).get_attribute("src").endswith(".png")  # lossless: the 28x28 pixels stay crisp
     assert page.locator("canvas.dc-canvas.lower-canvas").evaluate(INK_JS) > 1000  # the strokes are there
-    page.wait_for_timeout(500)  # let the chart finish its entry animation for the screenshot
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "draw.png"))
 
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("Draw a digit on the black canvas").first.wait_for(timeout=30_000)

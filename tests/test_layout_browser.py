@@ -10,7 +10,7 @@ import pytest
 
 from lab.i18n import t
 from lab.web.style import CHART_MIN_PX
-from tests.conftest import SCREENSHOTS, wait_for_app
+from tests.conftest import wait_for_app
 from tests.test_draw_browser import SEVEN, stroke
 
 pytestmark = pytest.mark.browser
@@ -35,8 +35,10 @@ CHART_BOXES_JS = f"""() => [...document.querySelectorAll('img[data-meta]')].map(
   const boxes = sel => [...svg.querySelectorAll(sel)].map(box);
   const scale = img.width / svg.viewBox.baseVal.width;
   const out = {{meta: img.dataset.meta, chart: box(svg), titles: boxes('.title'), legend: boxes('.legend'),
+               ends: boxes('.end-label'),
                plot: box(svg.querySelector('.plot')), width: img.width,
-               smallest_px: Math.min(...[...svg.querySelectorAll('text')].map(e => parseFloat(e.getAttribute('font-size')))) * scale}};
+               smallest_px: Math.min(...[...svg.querySelectorAll('text')].map(
+                 e => parseFloat(e.getAttribute('font-size')))) * scale}};
   holder.remove();
   return out;
 }})"""
@@ -99,14 +101,6 @@ def open_page(pg, app_url: str, path: str, lang: str, query: str = "") -> None:
     wait_for_app(pg)
 
 
-def shot(pg, name: str, lang: str) -> None:
-    """The viewport, as the projector shows it, into docs/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    pg.mouse.move(2, 2)  # no chart toolbar (shown on hover) in the picture
-    pg.wait_for_timeout(300)
-    pg.screenshot(path=str(SCREENSHOTS / f"{name}_{lang}_1024.png"))
-
-
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_home_diagram_text_is_readable_and_no_arrow_crosses_a_label(app_url, pg, lang):
     open_page(pg, app_url, "", lang)
@@ -121,10 +115,6 @@ def test_home_diagram_text_is_readable_and_no_arrow_crosses_a_label(app_url, pg,
             crossing = [line for line in found["lines"] if segment_hits_box(*line, text)]
             assert not crossing, f"{text['text']!r} is crossed by {crossing}"
     assert update["w"] > 100  # the label was measured, not an empty box
-    pg.wait_for_timeout(300)
-    shot(pg, "home", lang)
-    pg.locator(".relulab-diagram").scroll_into_view_if_needed()
-    shot(pg, "home_diagram", lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -132,7 +122,6 @@ def test_race_buttons_stay_clear_of_the_sliders_step_label(app_url, pg, lang):
     open_page(pg, app_url, "optimizers", lang)
     pg.locator(".updatemenu-button").first.wait_for()
     pg.locator(".slider-group > .slider-label").first.wait_for()
-    shot(pg, "optimizers", lang)
     found = pg.evaluate(RACE_BOXES_JS)
     assert len(found["buttons"]) == 3 and len(found["label"]) == 1
     assert found["text"][0].startswith(t("race.step", lang))
@@ -142,7 +131,6 @@ def test_race_buttons_stay_clear_of_the_sliders_step_label(app_url, pg, lang):
     assert not any(overlap(b, label) for b in found["buttons"])
     # Playing moves the label's number; it stays clear while the race runs and after.
     pg.locator(".updatemenu-button").first.scroll_into_view_if_needed()
-    shot(pg, "optimizers_race", lang)
     pg.locator(".updatemenu-button").first.click()
     pg.wait_for_timeout(700)
     during = pg.evaluate(RACE_BOXES_JS)
@@ -162,7 +150,9 @@ def test_train_charts_legends_never_cover_their_titles_with_six_layers(app_url, 
     wait_for_app(pg)
     charts = {c["meta"]: c for c in pg.evaluate(CHART_BOXES_JS)}
     assert {"loss-step", "grad-lines", "saturation", "compare-loss", "compare-grad"} <= set(charts)
-    assert len(charts["grad-lines"]["legend"]) == 7 and len(charts["saturation"]["legend"]) == 6  # fc1..fc6, out
+    # The layers' lines are named at their ends (fc1..fc6, out), in the right margin: no legend.
+    assert len(charts["grad-lines"]["ends"]) == 7 and len(charts["saturation"]["ends"]) == 6
+    assert not charts["grad-lines"]["legend"] and not charts["saturation"]["legend"]
     assert len(charts["compare-loss"]["legend"]) == 2
     for meta, chart in charts.items():
         box, plot = chart["chart"], chart["plot"]
@@ -180,17 +170,19 @@ def test_train_charts_legends_never_cover_their_titles_with_six_layers(app_url, 
                 f"{meta}: a legend entry is on the plot or cut at the bottom"
             assert not any(overlap(entry, other) for other in chart["legend"] if other is not entry), \
                 f"{meta}: legend entries overlap"
+        for end in chart["ends"]:  # a line's name at its end: right of the plot, inside the chart, apart
+            assert plot["x"] + plot["w"] <= end["x"] and end["x"] + end["w"] <= box["x"] + box["w"] + 1, \
+                f"{meta}: an end label is on the plot or runs out of the chart"
+            assert plot["y"] - end["h"] <= end["y"] <= plot["y"] + plot["h"], f"{meta}: an end label is off the plot"
+            assert not any(overlap(end, other) for other in chart["ends"] if other is not end), \
+                f"{meta}: end labels overlap"
         print(f"\n{lang} {meta}: {len(chart['legend'])} legend entries, {chart['width']} px wide, "
               f"smallest text {chart['smallest_px']:.1f} px")
-    pg.locator("img[data-meta]").nth(4).scroll_into_view_if_needed()
-    shot(pg, "train_charts", lang)
-    pg.locator("h1").first.scroll_into_view_if_needed()
-    shot(pg, "train", lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 @pytest.mark.parametrize("name", ["draw", "activations"])
-def test_screenshots_of_the_other_pages(app_url, pg, name, lang):
+def test_the_draw_and_activations_pages_render_their_charts(app_url, pg, name, lang):
     open_page(pg, app_url, name, lang)
     pg.get_by_role("heading", name=t(f"{name[:3] if name == 'activations' else name}.title", lang)).wait_for()
     if name == "activations":
@@ -203,9 +195,7 @@ def test_screenshots_of_the_other_pages(app_url, pg, name, lang):
             stroke(pg, canvas, points)
         pg.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for()
     wait_for_app(pg)
-    pg.wait_for_timeout(1000)
     assert pg.locator("[data-testid='stException']").count() == 0
-    shot(pg, name, lang)
 
 
 def test_presentation_mode_folds_the_sidebar_and_enlarges_the_type(app_url, pg):
@@ -219,5 +209,3 @@ def test_presentation_mode_folds_the_sidebar_and_enlarges_the_type(app_url, pg):
     main = pg.evaluate(f"() => ({BOX_JS})(document.querySelector('[data-testid=stMainBlockContainer]'))")
     print(f"\npresentation mode: root font {root_px} px, main column {main['w']:.0f} px wide")
     assert root_px == 19 and main["w"] > 800  # the charts get the whole width of the projector
-    pg.wait_for_timeout(500)
-    shot(pg, "train_present", "ko")

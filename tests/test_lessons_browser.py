@@ -5,14 +5,14 @@ import re
 import pytest
 
 from lab.i18n import t
-from tests.conftest import SCREENSHOTS, start_streamlit, stop_process, wait_for_app
+from tests.conftest import start_streamlit, stop_process, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 PLOTLY = "[data-testid='stPlotlyChart'] .main-svg"
 SVG_DIAGRAM = ".relulab-diagram svg"  # the home page's diagram is inline SVG, not Plotly
 # page -> (nav key, title key, keys of texts its Plotly charts draw (one per chart),
-#          screenshot height: the whole lesson at a projector's width)
+#          viewport height: the whole lesson at a projector's width)
 LESSONS = {
     "home": ("nav.home", "home.title", ("diag.input",), 1900),
     "activations": ("nav.activations", "act.title", ("act.name.sigmoid", "act.chain.left"), 2000),
@@ -41,7 +41,7 @@ def test_lesson_page_renders_and_switches_to_korean(app_url, browser, name):
 
 
 def check_lesson(app_url, pg, name, nav_key, title_key, chart_texts) -> None:
-    """Open the page in English, take its screenshot, switch to Korean and look again."""
+    """Open the page in English, then switch to Korean and look again."""
     pg.goto(f"{app_url}/?lang=en")  # through the router first: see test_a_deep_link_on_a_fresh_server
     wait_for_app(pg)
     if name != "home":
@@ -51,9 +51,6 @@ def check_lesson(app_url, pg, name, nav_key, title_key, chart_texts) -> None:
     for key in chart_texts:  # every chart drawn, not just the first
         chart_with_text(pg, SVG_DIAGRAM if name == "home" else PLOTLY, t(key, "en"))
     wait_for_app(pg)
-    pg.wait_for_timeout(800)  # let Plotly finish its layout before the picture
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
     pg.locator("[data-testid='stSidebar']").get_by_role("radio", name="한국어").click()
     pg.get_by_role("heading", name=t(title_key, "ko")).wait_for()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lab.draw.modelfile import load_model_bytes
-from tests.conftest import CHART_POINTS_JS, SCREENSHOTS, start_streamlit, wait_for_app
+from tests.conftest import CHART_POINTS_JS, start_streamlit, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -40,9 +40,6 @@ def test_live_training_stop_and_history(app_url, page):
     assert progress.is_visible()  # it grew while the run was still going
     assert "epoch" in progress.inner_text() and "step" in progress.inner_text()
     page.wait_for_function(f"() => ({POINTS_JS})('grad-heatmap') > 0")
-    page.wait_for_timeout(1500)  # let the other charts catch up for the README picture
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "train.png"))
 
     # The run keeps training while the student looks at another page.
     page.get_by_role("link", name="Home").first.click()

@@ -20,6 +20,7 @@ from lab.figures.train import (
     epoch_loss_figure,
     grad_heatmap,
     grad_norm_figure,
+    layer_colors,
     loss_step_figure,
     run_figures,
     saturation_figure,
@@ -104,7 +105,9 @@ def test_heatmap_shows_the_vanishing_gradient_as_a_dark_band_at_the_input(vanish
 def test_saturation_chart_has_saturated_and_dead_lines_per_hidden_layer(record):
     fig = saturation_figure(record)
     assert [tr.name for tr in fig.data] == ["fc1", "fc1 dead", "fc2", "fc2 dead"]
-    assert [tr.showlegend for tr in fig.data] == [True, False, True, False]  # one entry per layer
+    # No legend: each layer's saturated line is named at its end (the dashed one shares its colour).
+    assert not any(tr.showlegend for tr in fig.data)
+    assert [a.text.split("</span> ")[1] for a in fig.layout.annotations if a.name == "end-label"] == ["fc1", "fc2"]
     assert "fc1 saturated" in fig.data[0].hovertemplate
     assert list(fig.data[0].y) == pytest.approx([100 * a["saturated"][0] for a in record.activations])
     assert list(fig.data[3].y) == pytest.approx([100 * a["dead"][1] for a in record.activations])
@@ -156,13 +159,14 @@ def test_long_runs_are_thinned_for_the_live_redraw_but_keep_their_ends(record):
 def test_legends_sit_under_the_plot_and_the_figure_grows_with_their_rows(vanishing_pair, record):
     from lab.figures.layout import HEIGHT, legend_rows, wrap_title
 
-    deep, shallow = saturation_figure(vanishing_pair[0]), saturation_figure(record)
-    for fig in (deep, shallow, grad_norm_figure(vanishing_pair[0])):
+    runs = [(f"run {i}", record) for i in range(6)]
+    deep, shallow = compare_loss_figure(runs), compare_loss_figure(runs[:1])
+    for fig in (deep, shallow, accuracy_figure(record)):
         legend, title = fig.layout.legend, fig.layout.title
         assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")  # the bottom margin
         assert (title.yref, title.y, title.yanchor) == ("paper", 1, "bottom")  # above the plot area
     assert legend_rows(["fc1", "fc2", "fc3", "fc4", "fc5", "fc6"]) == 3 and legend_rows([]) == 0
-    assert deep.layout.height > shallow.layout.height > HEIGHT  # 6 layers: more legend rows, more room
+    assert deep.layout.height > shallow.layout.height > HEIGHT  # 6 runs: more legend rows, more room
     assert deep.layout.margin.b - shallow.layout.margin.b == deep.layout.height - shallow.layout.height
     wrapped = wrap_title("Saturated (solid) and dead (dashed) units")
     assert wrapped == "Saturated (solid) and dead<br>(dashed) units"
@@ -187,3 +191,21 @@ def test_live_charts_are_rebuilt_only_when_what_they_draw_has_grown(record):
     partial.epochs = record.epochs
     assert memo.get(partial, [])["accuracy"] is not first["accuracy"]
     assert memo.get(partial, [], "ko")["loss-step"].layout.title.text == "스텝별 손실"
+
+
+def test_layer_lines_are_named_at_their_ends_in_colour_blind_safe_colours(vanishing_pair):
+    from lab.figures.layout import END_LABEL, LABEL_GAP, spread
+
+    fig = grad_norm_figure(vanishing_pair[0])  # 6 sigmoid layers: fc1 far below out
+    labels = [END_LABEL.match(a.text).groups() for a in fig.layout.annotations if a.name == "end-label"]
+    heights = [a.y for a in fig.layout.annotations if a.name == "end-label"]
+    assert [name for _, name in labels] == [tr.name for tr in fig.data] == vanishing_pair[0].layers
+    assert [color for color, _ in labels] == [tr.line.color for tr in fig.data]  # the swatch is the line's colour
+    assert heights == sorted(heights) and heights[0] < 0.3  # fc1's label low, where its line ends
+    lo, hi = fig.layout.yaxis.range  # whole decades, as the SVG sketch draws the axis
+    last = [next(y for y in reversed(tr.y) if y) for tr in fig.data]
+    assert lo <= math.log10(min(last)) and math.log10(max(last)) <= hi
+    assert not any(tr.showlegend for tr in fig.data) and fig.layout.margin.r > 40
+    assert len(set(layer_colors(11))) == 11 and layer_colors(7)[0] == "rgb(68, 1, 84)"  # viridis, dark at fc1
+    assert all(b - a >= LABEL_GAP - 1e-9 for a, b in zip(sorted(spread([0.5] * 5)), sorted(spread([0.5] * 5))[1:]))
+    assert spread([0.9, 0.95, 1.0]) == pytest.approx([1 - 2 * LABEL_GAP, 1 - LABEL_GAP, 1.0])

@@ -123,17 +123,25 @@ def read_config(page: Page, current: RunConfig) -> RunConfig:
 
 
 def header(page: Page) -> None:
-    """Title, the class banner, what was wrong with the link, the preset buttons."""
+    """The title, and the intro unless presenting (on a projector the teacher says it; the charts move up)."""
+    st.title(t("train.title", page.lang))
+    if not page.present:
+        st.caption(t("train.intro", page.lang))
+
+
+def lesson_tools(page: Page, config: RunConfig) -> None:
+    """The class banner, what was wrong with the link, the preset buttons and what the preset holds.
+
+    Above the buttons normally; under the live charts in presentation mode, so that on a projector
+    (1024x768) the loss and gradient charts of a run sit in the first screenful."""
     lang = page.lang
-    st.title(t("train.title", lang))
-    if not page.present:  # on a projector the teacher says it; the charts move up
-        st.caption(t("train.intro", lang))
     class_banner(page)
     for notice in page.state.notices:
         st.warning(t("train.notice", lang, detail=notice))
     for col, name in zip(st.columns(len(form.PRESET_MENU)), form.PRESET_MENU, strict=True):
         col.button(t(f"train.preset.{name}", lang), on_click=load_preset, args=(page, name), width="stretch",
                    help=t(f"train.preset_help.{name}", lang), key=f"train_preset_{name}")
+    preset_note(page, config)
 
 
 @st.fragment(run_every=3)
@@ -142,7 +150,10 @@ def class_banner(page: Page) -> None:
     """The student's class and the teacher's challenge, looked up every 3 s; one click loads it."""
     lang = page.lang
     member = classes.membership(page.store, page.owner)
-    if member is None or not member.open:
+    if member is None:
+        return
+    if not member.open:  # said, not just gone: ▶ Train now starts a run of the student's own
+        st.info(t("room.class_closed", lang, name=classes.escape_markdown(member.name or member.code)))
         return
     st.caption(t("class.in_class", lang, name=classes.escape_markdown(member.name or member.code),
                  nickname=classes.escape_markdown(member.nickname)))

@@ -11,6 +11,7 @@ from lab.draw.modelfile import model_bytes
 from lab.engine.config import RunConfig
 from lab.engine.events import RunRecord
 from lab.figures import train as charts
+from lab.figures.alt import alt_of
 from lab.figures.sketch import img_of
 from lab.i18n import t
 from lab.lessons.codegen import pytorch_script
@@ -18,8 +19,10 @@ from lab.runs import table as runtable
 from lab.runs.labels import distinct_labels
 from lab.runs.store import ENDED, StoredRun
 from lab.web import train_form as form
+from lab.web.insights import insights
 from ui import outage
 from ui import train_replay as replays
+from ui.charts import plotly_with_alt
 from ui.train import Page, my_runs
 
 NO_RUN = RunRecord()  # one object for ever: the live figures are keyed by a record's identity
@@ -33,7 +36,8 @@ def chart_rows(page: Page) -> tuple[tuple[str, str], ...]:
 
 
 def linked_run(page: Page) -> None:
-    """A permanent link (?run=): the run as recorded, in any browser; the page stops there."""
+    """A permanent link (?run=): the run as recorded, in any browser, followed live while it trains; the
+    page stops there."""
     if not (linked := st.query_params.get("run")):
         return
     lang, store = page.lang, page.store
@@ -42,12 +46,15 @@ def linked_run(page: Page) -> None:
         st.error(t("runs.bad_link", lang, run_id=linked[:40]))
     else:
         st.title(t("runs.shared_title", lang, label=run.label))
-        st.caption(t("runs.shared_intro", lang) + " " + (t("runs.node", lang, node=run.node) if run.node else ""))
+        intro = t("room.live_intro" if run.active else "runs.shared_intro", lang)
+        st.caption(intro + " " + (t("runs.node", lang, node=run.node) if run.node else ""))
         if run.owner != page.owner:
             st.caption(t("runs.shared_owner", lang))
-        st.dataframe(pd.DataFrame([runtable.row(run)]).rename(columns=lambda c: t(f"train.col.{c}", lang)),
-                     hide_index=True)
-        show_run(page, run, "linked")
+        if run.active:  # as the owner's page does: the store polled, the charts redrawn as they grow
+            st.fragment(linked_live, run_every=1.0)(page, run.id)
+        else:
+            run_table(run, lang)
+            show_run(page, run, "linked")
         st.code(pytorch_script(run.config), language="python")
     if st.button(t("runs.train_this" if run else "runs.own_runs", lang), key="train_unlink"):
         st.query_params.clear()
@@ -57,19 +64,42 @@ def linked_run(page: Page) -> None:
     st.stop()
 
 
+def run_table(run: StoredRun, lang: str) -> None:
+    """The run's one-row table (status, steps, loss, accuracy, seconds so far, config) with translated headers."""
+    row = runtable.row(run)
+    if run.status == "running" and run.started:  # seconds so far, not the 0 of a run not yet ended
+        row["seconds"] = round(time.time() - run.started, 1)
+    row["status"] = form.status_text(run.status, lang)
+    st.dataframe(pd.DataFrame([row]).rename(columns=lambda c: t(f"train.col.{c}", lang)), hide_index=True)
+
+
+def linked_live(page: Page, run_id: str) -> None:
+    """A training run seen through its permanent link: progress, table and charts, redrawn every second."""
+    lang, store = page.lang, page.store
+    run = store.get_run(run_id)
+    if run is None or not run.active:
+        st.rerun()  # it ended (or was deleted): the whole page shows it as recorded
+    progress = progress_of(run, store.queue_place(run))
+    st.progress(progress.fraction, text=form.progress_text(progress, run.label, lang))
+    run_table(run, lang)
+    run_charts(page, store.record(run.id), [], run.config.effective_lr, page.state.run_figures("linked_live", img_of))
+
+
 def show_run(page: Page, run: StoredRun, key: str) -> None:
     """A recorded run's end message, charts, downloads, links and code."""
     lang, store = page.lang, page.store
-    end = form.end_message(runtable.ended_of(run), run.config, run.test_acc, lang)
+    end = form.end_message(runtable.ended_of(run), run.config, run.test_acc, lang, store.stop_origin(run.id))
     if end:
         getattr(st, end[0])(end[1])
     if run.replay:  # as recorded: the whole replay at once
         st.info(t("replay.message", lang), icon=":material/replay:")
     record = store.record(run.id)
     figures = page.state.run_figures(key).get(record, [], lang)
-    for row in chart_rows(page):
+    for i, row in enumerate(chart_rows(page)):
         for col, name in zip(st.columns(2), row, strict=True):
-            col.plotly_chart(figures[name], key=f"train_{key}_{name}")
+            plotly_with_alt(col, figures[name], alt_of(figures[name]), f"train_{key}_{name}")
+        if i == 0:
+            say_insights(st.container(), record, run.config.effective_lr, lang)
     c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
     run_links(page, run, c1, c2)
     c3.download_button(t("train.dl_json", lang), runtable.json_text(store, [run]), f"relulab_{run.id}.json",
@@ -126,7 +156,9 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
     else:
         now = "replay.now" if focus in played else "train.now" if focus else "train.last"  # a follower trains
         head.subheader(t(now, lang, label=shown.label))
-        if not focus and (end := form.end_message(runtable.ended_of(shown), shown.config, shown.test_acc, lang)):
+        end_of = None if focus else runtable.ended_of(shown)
+        stopped_by = store.stop_origin(shown.id) if end_of and end_of.status == "stopped" else None
+        if end := form.end_message(end_of, shown.config, shown.test_acc, lang, stopped_by):
             getattr(head, end[0])(end[1])
         replays.note(page, shown, head)
         record = replays.record_of(page, shown)
@@ -135,20 +167,35 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
         group = shown.group_name
         paired = [(r.label, store.record(r.id)) for r in runs
                   if group and r.group_name == group and r.status != "queued"]
+    lr = shown.config.effective_lr if shown else 0.0
+    run_charts(page, record, paired, lr, replays.figures(page, shown))  # shared by the tabs following one run
+    if shown is not None:
+        st.caption(f"[{t('runs.interactive', lang)}](train?run={shown.id})")
+
+
+def run_charts(page: Page, record: RunRecord, paired, lr: float, figures: charts.LiveFigures) -> None:
+    """A run's charts as SVG images two a row (the lesson's two first when presenting), what they show said
+    under the first row."""
     # The charts are light SVG images, redrawn only when their part of the record grows. Six Plotly
     # charts redrawn each second kept Chromium's main thread busy, every click and reload queued
     # behind them, and a phone had to fetch Plotly's 4.7 MB script first. Zoom and hover: the run's
-    # permanent link (Plotly).
-    sketches = replays.figures(page, shown).get(record, paired, lang)
+    # permanent link (Plotly), once it has ended.
+    sketches = figures.get(record, paired, page.lang)
     group_slot = st.container()  # a paired comparison's overlay, when there is one
     if "group" in sketches:
         group_slot.html(sketches["group"])
     charts_box = st.container(key="train_charts_live")  # two a row, one a row when narrow (style.py)
-    for row in chart_rows(page):
+    for i, row in enumerate(chart_rows(page)):
         for col, name in zip(charts_box.columns(2), row, strict=True):
             col.html(sketches[name])
-    if shown is not None:
-        st.caption(f"[{t('runs.interactive', lang)}](train?run={shown.id})")
+        if i == 0:  # always there (empty or not): the rows below keep their places
+            say_insights(charts_box.container(), record, lr, page.lang)
+
+
+def say_insights(box, record: RunRecord, lr: float, lang: str) -> None:
+    """What the charts show, one sentence each (vanished gradient, divergence, dead units), into box."""
+    for level, text in insights(record, lr, lang):
+        getattr(box, level)(text)
 
 
 def history(page: Page, runs: list[StoredRun]) -> None:
@@ -174,7 +221,7 @@ def history(page: Page, runs: list[StoredRun]) -> None:
     for i, image in enumerate(compared):
         columns[i % 2].html(image)
     st.subheader(t("train.take_home", lang))
-    c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")  # a run's label is read whole in c3
     c1.download_button(t("train.dl_csv", lang), runtable.csv_text(ended), "relulab_runs.csv", "text/csv")
     c2.download_button(t("train.dl_json", lang), lambda: runtable.json_text(store, ended), "relulab_runs.json",
                        "application/json")

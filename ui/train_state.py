@@ -86,9 +86,10 @@ class TrainState(AppKeys):
         """The history's comparison figures."""
         return self._s.setdefault("train_compare_memo", charts.FigureMemo())
 
-    def run_figures(self, key: str) -> charts.LiveFigures:
-        """The Plotly figures of one run shown under key (a permanent link's "linked")."""
-        return self._s.setdefault(f"train_figures_{key}", charts.LiveFigures())
+    def run_figures(self, key: str, draw=None) -> charts.LiveFigures:
+        """The figures of one run shown under key: Plotly (a permanent link's "linked"), or drawn by draw
+        (the SVG images of a permanent link's run while it trains, "linked_live")."""
+        return self._s.setdefault(f"train_figures_{key}", charts.LiveFigures(draw))
 
     @staticmethod
     def key(name: str) -> str:

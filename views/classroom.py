@@ -1,4 +1,8 @@
-"""The Class page: a teacher creates a class; ?join=CODE lets a student in; ?teacher=KEY opens the live board."""
+"""The Class page: a teacher creates a class; ?join=CODE lets a student in; the teacher's board.
+
+?teacher=KEY (the teacher link) keeps the key in the browser and becomes ?board=CODE; ?board=CODE opens
+the board where the key is kept, with &view=projector without controls.
+"""
 
 import streamlit as st
 
@@ -7,9 +11,12 @@ from ui import classroom as ui
 
 store = open_store()  # a store that cannot be used stops the page: app.py says so and waits for it
 page = ui.ClassPage(store)
-if st.query_params.get("teacher") is not None:
-    ui.teacher_view(page, st.query_params["teacher"])
-elif st.query_params.get("join"):
-    ui.join_view(page, st.query_params["join"])
+query = st.query_params
+if query.get("teacher") is not None:
+    ui.take_key(page, query["teacher"])
+elif query.get("board") is not None:
+    ui.board_view(page, query["board"], projector=query.get("view") == "projector")
+elif query.get("join"):
+    ui.join_view(page, query["join"])
 else:
     ui.create_view(page)

@@ -16,7 +16,8 @@ with picker_box:
     chosen = ui.pick_model(options, default_key, page.lang)
 live = ui.is_live(models, chosen, page.lang)
 
-left, right = st.columns([1, 1], gap="large")
+# One a row when a column would be narrower than the canvas (lab/web/style.py): it scrolled sideways.
+left, right = st.container(key="draw_columns").columns([1, 1], gap="large")
 with left:
     image = ui.image_input(page)
 steps = ui.preprocessed(image, page.lang)

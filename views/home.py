@@ -43,7 +43,8 @@ st.subheader(t("home.next.title", lang))
 CARDS = (("train", ":material/model_training:"), ("draw", ":material/draw:"),
          ("activations", ":material/show_chart:"), ("optimizers", ":material/explore:"),
          ("classroom", ":material/groups:"))
-for column, (key, icon) in zip(st.columns(len(CARDS)), CARDS, strict=True):
+# The cards wrap to a new row rather than squeeze their headings and links (lab/web/style.py).
+for column, (key, icon) in zip(st.container(key="home_cards").columns(len(CARDS)), CARDS, strict=True):
     with column.container(border=True, height="stretch"):
         st.markdown(f"#### {icon} {t(f'nav.{key}', lang)}")
         st.markdown(t(f"home.card.{key}", lang))

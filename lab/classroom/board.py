@@ -21,10 +21,11 @@ from sqlalchemy import and_, or_, select
 from lab.classroom.classes import ClassRow
 from lab.engine.config import RunConfig
 from lab.engine.events import finite
+from lab.i18n import t
 from lab.runs import schema as S
 from lab.runs.records import event_from_row
 from lab.runs.store import Store
-from lab.runs.stored import ACTIVE, ENDED, run_label
+from lab.runs.stored import ACTIVE, run_label
 
 VANISHED = 1e-3  # first-layer gradient norm / output layer's below this: the gradient vanished
 
@@ -70,7 +71,7 @@ class Board:
     klass: ClassRow
     members: list[dict]  # nickname, runs, active (joined order)
     runs: list[BoardRun]
-    counts: dict[str, int]  # queued, training, done
+    counts: dict[str, int]  # queued, training, finished, stopped (stopped_early of them unstarted), diverged, failed
     best: BoardRun | None
     curves: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)  # run id -> steps, losses
 
@@ -149,7 +150,7 @@ def curve_cache(store: Store) -> CurveCache:
 
 _configs: dict[str, RunConfig] = {}  # run id -> its config (a run's config never changes)
 RUN_COLUMNS = ("id", "owner", "nickname", "number", "config", "status", "step", "total_steps", "final_loss",
-               "test_acc", "seconds", "grad_first", "grad_out", "last_seq", "replay_of")
+               "test_acc", "seconds", "grad_first", "grad_out", "last_seq", "replay_of", "started")
 
 
 def _config(run_id: str, text: str) -> RunConfig:
@@ -182,14 +183,56 @@ def board_data(store: Store, klass: ClassRow, curves: bool = True) -> Board:
         per_owner[run.owner].append(run)
     people = [{"nickname": m.nickname, "runs": len(per_owner[m.owner]),
                "active": sum(r.status in ACTIVE for r in per_owner[m.owner])} for m in members]
-    counts = {"queued": sum(r.status == "queued" for r in runs), "training": sum(r.status == "running" for r in runs),
-              "done": sum(r.status in ENDED for r in runs)}
+    counts = count_runs(runs)
+    counts["stopped_early"] = sum(r.status == "stopped" and r.started is None for r in rows)
     scored = [r for r in runs if r.scored]
     best = max(scored, key=lambda r: (r.test_acc, -(r.seconds or 0))) if scored else None
     board = Board(klass, people, runs, counts, best)
     if curves:
         board.curves = curve_cache(store).update(store, {r.id: r.last_seq for r in rows})
     return board
+
+
+def count_runs(runs: list[BoardRun]) -> dict[str, int]:
+    """How many runs wait, train, finished, were stopped, diverged, or failed (failed or interrupted)."""
+    counts = {"queued": 0, "training": 0, "finished": 0, "stopped": 0, "diverged": 0, "failed": 0}
+    names = {"running": "training", "interrupted": "failed"}
+    for run in runs:
+        counts[names.get(run.status, run.status)] += 1
+    return counts
+
+
+# --- the page's words: the table and the notes, in the teacher's language --------------------------------
+TABLE_COLUMNS = ("nickname", "run", "status", "test_acc", "loss", "activation", "optimizer", "lr", "depth", "width",
+                 "step", "total_steps", "seconds", "flags")
+MAX_NAMED = 6  # a note names this many runs, then "and N more"
+
+
+def table_rows(board: Board, lang: str) -> list[dict]:
+    """The results table for the page: translated headers, statuses and flags (the exports keep the raw ones)."""
+    out = []
+    for run in board.runs:
+        row = run.row() | {"status": t(f"class.status.{run.status}", lang),
+                           "flags": ", ".join(t(f"room.flag.{f}", lang) for f in run.flags)}
+        out.append({t(f"room.col.{name}", lang): row[name] for name in TABLE_COLUMNS})
+    return out
+
+
+def flag_notes(board: Board, lang: str, name=lambda text: text) -> list[str]:
+    """One note per flag (vanished, diverged) naming its runs, e.g. 'Vanished gradient in 3 runs: Ada · #2 ...'.
+
+    name(text) escapes a nickname and label for the page's markdown."""
+    notes = []
+    for flag in ("vanished", "diverged"):
+        runs = [r for r in board.runs if flag in r.flags]
+        if not runs:
+            continue
+        named = [name(f"{r.nickname} · {r.label}") for r in runs[:MAX_NAMED]]
+        if len(runs) > MAX_NAMED:
+            named.append(t("room.note.more", lang, n=len(runs) - MAX_NAMED))
+        key = f"room.note.{flag}.{'one' if len(runs) == 1 else 'many'}"
+        notes.append(t(key, lang, n=len(runs), runs="; ".join(named)))
+    return notes
 
 
 # --- exports and the QR code -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from lab.classroom.text import (
     NICK_MAX,
     ClassError,
     base_url,
+    board_query,
     challenge_text,
     clean_name,
     clean_nickname,
@@ -29,6 +30,7 @@ from lab.classroom.text import (
     hash_key,
     join_link,
     new_code,
+    nickname_shortened,
     normalise_code,
     teacher_link,
 )
@@ -39,9 +41,10 @@ from lab.runs.store import ACTIVE, Store, new_token
 
 # The words of a class (lab.classroom.text) stay importable from here, where the pages look for them.
 __all__ = ["CODE_ALPHABET", "CODE_LEN", "NAME_MAX", "NICK_MAX", "ClassError", "ClassRow", "Membership", "base_url",
-           "board_for", "can_start", "challenge_banner_data", "challenge_text", "clean_nickname", "close_class",
-           "create_class", "escape_markdown", "find_code", "get_class", "join", "join_link", "leave", "membership",
-           "normalise_code", "send_challenge", "start_args", "stop_all", "teacher_link"]
+           "board_for", "board_query", "can_start", "challenge_banner_data", "challenge_text", "clean_nickname",
+           "close_class", "create_class", "escape_markdown", "find_code", "get_class", "join", "join_link", "leave",
+           "membership", "nickname_shortened", "normalise_code", "send_challenge", "start_args", "stop_all",
+           "teacher_link"]
 LIMITS = {"max_students": (1, 200), "max_runs": (1, 100)}
 
 
@@ -226,7 +229,7 @@ def stop_all(store: Store, class_id: str, teacher_key: str) -> int:
     with store.tx() as conn:
         ids = conn.execute(select(S.runs.c.id).where(S.runs.c.class_id == class_id,
                                                      S.runs.c.status.in_(ACTIVE))).scalars().all()
-    return sum(store.request_stop(run_id) for run_id in ids)
+    return sum(store.request_stop(run_id, origin="teacher") for run_id in ids)
 
 
 def close_class(store: Store, class_id: str, teacher_key: str) -> None:

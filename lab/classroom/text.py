@@ -47,15 +47,23 @@ def normalise_code(text: str) -> str:
     return re.sub(r"[\s\-]", "", str(text or "")).upper()
 
 
-def clean_nickname(text: str) -> str:
-    """The nickname without control or format characters and outer spaces; ClassError if empty or long."""
+def _plain_nickname(text: str) -> str:
+    """The nickname without control or format characters, its spaces collapsed (not yet shortened)."""
     nick = "".join(c for c in str(text or "") if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
-    nick = " ".join(nick.split())
+    return " ".join(nick.split())
+
+
+def clean_nickname(text: str) -> str:
+    """The nickname as kept: plain, at most NICK_MAX characters (a longer one is shortened); ClassError if empty."""
+    nick = _plain_nickname(text)
     if not nick:
         raise ClassError("class.err.nick_empty")
-    if len(nick) > NICK_MAX:
-        raise ClassError("class.err.nick_long", n=NICK_MAX)
-    return nick
+    return nick[:NICK_MAX].rstrip()
+
+
+def nickname_shortened(text: str) -> bool:
+    """True when clean_nickname had to shorten what the student typed (the page says to what)."""
+    return len(_plain_nickname(text)) > NICK_MAX
 
 
 def escape_markdown(text: str) -> str:
@@ -84,6 +92,11 @@ def join_link(base: str, code: str, lang: str | None = None) -> str:
 def teacher_link(base: str, key: str, lang: str | None = None) -> str:
     """The teacher's secret board link: <base>/classroom?teacher=KEY."""
     return f"{base.rstrip('/')}/classroom?teacher={key}" + (f"&lang={lang}" if lang else "")
+
+
+def board_query(code: str, lang: str, projector: bool = False) -> dict[str, str]:
+    """The board's query: ?board=CODE (no secret: it opens only where the teacher's key is kept)."""
+    return {"board": code, **({"view": "projector"} if projector else {}), "lang": lang}
 
 
 def base_url(page_url: str | None) -> str:

@@ -17,7 +17,8 @@ from lab.classroom.board import Board, BoardRun
 from lab.i18n import t
 
 COLOR_BY = ("activation", "optimizer", "depth")
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")
+# Okabe-Ito: told apart by colour-blind eyes (D3's red and green, relu and tanh, were not); yellow left out.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#999999")
 FONT = 20  # projector: readable from the back of a room
 MAX_CURVE_POINTS = 20_000  # all curves together; each run gets its share (at most 300, at least 30)
 
@@ -47,10 +48,10 @@ def _decimate(steps: list[int], losses: list[float], most: int) -> tuple[list[in
     return xs, ys
 
 
-def curves_figure(board: Board, color_by: str = "activation", lang: str = "en") -> go.Figure:
+def curves_figure(board: Board, color_by: str = "activation", lang: str = "en", height: int = 560) -> go.Figure:
     """Every run's training loss against the step, one colour (one trace) per activation, optimizer or depth."""
     layout = _layout("board-curves", t("class.chart.curves", lang), t("class.chart.step", lang),
-                     t("class.chart.loss", lang), height=560)
+                     t("class.chart.loss", lang), height=height)
     layout["yaxis"]["type"] = "log"
     drawn = [r for r in board.runs if board.curves.get(r.id, ([], []))[0]]
     if not drawn:
@@ -109,7 +110,8 @@ def accuracy_heatmap(board: Board, lang: str = "en") -> go.Figure:
     layout["yaxis"].update(type="category")
     data = [dict(type="heatmap", x=[str(d) for d in depths], y=acts, z=z, text=text, texttemplate="%{text}",
                  textfont=dict(size=FONT + 2), zmin=0, zmax=1, xgap=3, ygap=3,
-                 colorscale=[[0, "#d62728"], [0.5, "#fdd49e"], [1, "#2ca02c"]],
+                 # Red to blue through white (colour-blind safe; the dark cell text readable on each).
+                 colorscale=[[0, "#e7857a"], [0.5, "#f7f7f7"], [1, "#74add1"]],
                  colorbar=dict(tickformat=".0%"), hovertemplate="%{y}, %{x}: %{z:.1%}<extra></extra>")]
     return go.Figure(data=data, layout=layout, _validate=False)
 
@@ -133,3 +135,48 @@ def optimizer_bars(board: Board, lang: str = "en") -> go.Figure:
                  text=[f"{m:.0%} ({len(by[k])})" for k, m in zip(names, means, strict=True)],
                  textposition="outside", textfont=dict(size=FONT))]
     return go.Figure(data=data, layout=layout, _validate=False)
+
+
+# --- text alternatives: what each chart shows, for a screen reader ---------------------------------------
+def _last_loss(board: Board, run: BoardRun) -> float | None:
+    """The run's last finite logged loss."""
+    losses = [v for v in board.curves.get(run.id, ([], []))[1] if v is not None and math.isfinite(v)]
+    return losses[-1] if losses else None
+
+
+def curves_alt(board: Board, color_by: str = "activation", lang: str = "en") -> str:
+    """The curves chart in words: how many runs, and the lowest last loss of each colour."""
+    title = t("class.chart.curves", lang)
+    best: dict[str, float] = {}
+    for run in board.runs:
+        if (loss := _last_loss(board, run)) is not None:
+            group = group_value(run, color_by)
+            best[group] = min(loss, best.get(group, math.inf))
+    if not best:
+        return t("room.alt.empty", lang, title=title, note=t("class.chart.waiting", lang))
+    values = ", ".join(f"{g} {v:.3g}" for g, v in sorted(best.items(), key=lambda kv: kv[1]))
+    return t("room.alt.curves", lang, title=title, n=sum(1 for r in board.runs if r.id in board.curves),
+             by=t(f"class.by.{color_by}", lang), values=values)
+
+
+def heatmap_alt(board: Board, lang: str = "en") -> str:
+    """The accuracy grid in words: each activation and depth with its mean test accuracy."""
+    acts, depths, z, n = accuracy_grid(board)
+    title = t("class.chart.heatmap", lang)
+    if not acts:
+        return t("room.alt.empty", lang, title=title, note=t("class.chart.waiting_acc", lang))
+    depth = t("class.chart.depth", lang)
+    values = "; ".join(f"{a}, {depth} {d}: {v:.0%} ({k})" for a, row, counts in zip(acts, z, n, strict=True)
+                       for d, v, k in zip(depths, row, counts, strict=True) if v is not None)
+    return t("room.alt.grid", lang, title=title, values=values)
+
+
+def bars_alt(board: Board, lang: str = "en") -> str:
+    """The optimizer bars in words: each optimizer's mean test accuracy, best first."""
+    fig = optimizer_bars(board, lang)
+    title = t("class.chart.optimizers", lang)
+    if not fig.data:
+        return t("room.alt.empty", lang, title=title, note=t("class.chart.waiting_acc", lang))
+    bars = fig.data[0]
+    return t("room.alt.grid", lang, title=title, values=", ".join(f"{x} {y:.0%}" for x, y in zip(bars.x, bars.y,
+                                                                                               strict=True)))

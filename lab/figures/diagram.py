@@ -12,6 +12,7 @@ import math
 import re
 from html import escape
 
+from lab.i18n import t
 from lab.lessons.family_tree import BACKWARD, FONT, PLAIN, Box, arrow_ends, backprop_parts
 
 LINE_HEIGHT = 1.25  # em between the lines of a box's text
@@ -53,10 +54,12 @@ def label_anchor(x0: float, y0: float, x1: float, y1: float, side: float) -> tup
 
 
 def diagram_svg(boxes: dict[str, Box], arrows: list[tuple[str, str, str, str, bool, float]],
-                width: float, height: float) -> str:
-    """Boxes and arrows on a width x height canvas; arrows: (from, to, colour, label, dashed, shift)."""
+                width: float, height: float, label: str = "") -> str:
+    """Boxes and arrows on a width x height canvas; arrows: (from, to, colour, label, dashed, shift).
+
+    label is the diagram's text alternative (what it shows, for a screen reader)."""
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-             f'role="img" font-family="Source Sans Pro, Noto Sans CJK KR, sans-serif">',
+             f'role="img" aria-label="{escape(label)}" font-family="Source Sans Pro, Noto Sans CJK KR, sans-serif">',
              "<defs>" + "".join(
                  f'<marker id="head{i}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="4" '
                  f'markerHeight="4" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
@@ -80,4 +83,5 @@ def diagram_svg(boxes: dict[str, Box], arrows: list[tuple[str, str, str, str, bo
 def backprop_svg(lang: str = "en") -> str:
     """Forward (black) and backward (red, dashed) pass through one sigmoid layer, as SVG."""
     boxes, arrows, width, height = backprop_parts(lang)
-    return diagram_svg(boxes, arrows, width, height)
+    label = f"{t('home.diagram.title', lang)}. {t('home.diagram.caption', lang)}"
+    return diagram_svg(boxes, arrows, width, height, re.sub(r"[*_`]", "", label))

@@ -1,10 +1,14 @@
-"""The look every run chart shares: sizes for a projector, a wrapped title, the legend under the plot.
+"""The look every run chart shares: sizes for a projector, a wrapped title, the legend under the plot,
+or each line named at its end.
 
-train.py builds its charts on figure(); fit_legend() then makes room for the legend's rows.
+train.py builds its charts on figure(); fit_legend() then makes room for the legend's rows;
+end_labels() names the lines at their right ends instead (a chart of layers).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -99,6 +103,68 @@ def fit_legend(fig: go.Figure) -> go.Figure:
 
 def note(fig: go.Figure, text: str) -> go.Figure:
     """Write a centred note on an empty chart."""
-    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+    fig.add_annotation(name="note", text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
                        font=dict(size=FONT_SIZE + 2, color="#777"))
     return fig
+
+
+# A line's name at its end, in the right margin: a coloured swatch, then the name in the page's ink
+# (a light line colour would be unreadable as text). Plotly draws it as an annotation; the Train
+# page's SVG sketch reads the same annotations (END_LABEL parses their text back).
+END_LABEL = re.compile(r'^<span style="color:([^"]+)">━</span> (.*)$')
+END_LABEL_NAME = "end-label"
+LABEL_GAP = 0.075  # of the plot's height between two labels' middles (a label is ~16 px of ~234)
+
+
+def spread(fractions: list[float], gap: float = LABEL_GAP) -> list[float]:
+    """Label heights (0 bottom .. 1 top of the plot) near the given ones, at least gap apart, in order."""
+    order = sorted(range(len(fractions)), key=lambda i: fractions[i])
+    placed = [min(1.0, max(0.0, fractions[i])) for i in order]
+    for k in range(1, len(placed)):  # push up, then back down from the top
+        placed[k] = max(placed[k], placed[k - 1] + gap)
+    if placed and placed[-1] > 1.0:
+        placed[-1] = 1.0
+        for k in range(len(placed) - 2, -1, -1):
+            placed[k] = min(placed[k], placed[k + 1] - gap)
+    out = [0.0] * len(fractions)
+    for k, i in enumerate(order):
+        out[i] = placed[k]
+    return out
+
+
+def end_labels(fig: go.Figure, log_y: bool = False) -> go.Figure:
+    """Name each legend line at its last point (in the right margin) instead of in a legend.
+
+    The y range is set here (a log axis to whole powers of ten, as the SVG sketch draws it), so that
+    a label's height matches its line's end in both renderers."""
+    lines = [tr for tr in fig.data if tr.type == "scatter" and tr.name and tr.showlegend is not False]
+    ends = []
+    for tr in lines:
+        ys = [y for y in (tr.y or ()) if y is not None and math.isfinite(y) and (y > 0 or not log_y)]
+        ends.append(ys[-1] if ys else None)
+    values = [y for tr in fig.data for y in (tr.y or ()) if y is not None and math.isfinite(y) and (y > 0 or not log_y)]
+    if not values:
+        return fig
+    if log_y:
+        lo, hi = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
+        hi = hi if hi > lo else lo + 1
+        fig.update_yaxes(range=[lo, hi])
+        at = lambda v: (math.log10(v) - lo) / (hi - lo)  # noqa: E731
+    else:
+        lo, hi = fig.layout.yaxis.range or (min(values), max(values))
+        hi = hi if hi > lo else lo + 1
+        at = lambda v: (v - lo) / (hi - lo)  # noqa: E731
+    shown = [(tr, end) for tr, end in zip(lines, ends, strict=True) if end is not None]
+    heights = spread([at(end) for _, end in shown])
+    for (tr, _), y in zip(shown, heights, strict=True):
+        tr.showlegend = False
+        fig.add_annotation(name=END_LABEL_NAME, text=f'<span style="color:{tr.line.color}">━</span> {tr.name}',
+                           x=1, xref="paper", xanchor="left", xshift=6, y=y, yref="paper", yanchor="middle",
+                           showarrow=False, font=dict(size=TICK_SIZE))
+    fig.layout.margin.r = 20 + label_px(tr.name for tr, _ in shown)
+    return fig
+
+
+def label_px(names) -> int:
+    """The right margin end labels need: the widest name, its swatch and a gap."""
+    return int(max((CHAR_PX * text_width(n) for n in names), default=0) + 28)

@@ -16,15 +16,26 @@ from html import escape
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from lab.figures.layout import (CHAR_PX, FONT_SIZE, HEIGHT, LEGEND_ROW_PX, TICK_SIZE, TITLE_LINE_PX, TITLE_SIZE,
-                                text_width)
+from lab.figures.alt import SUPERSCRIPT, alt_of_spec
+from lab.figures.layout import (
+    CHAR_PX,
+    END_LABEL,
+    END_LABEL_NAME,
+    FONT_SIZE,
+    HEIGHT,
+    LEGEND_ROW_PX,
+    TICK_SIZE,
+    TITLE_LINE_PX,
+    TITLE_SIZE,
+    label_px,
+    text_width,
+)
 
 WIDTH = 460  # viewBox units. The image scales with its column, which the Train page keeps at least
 # CHART_MIN_PX (400) wide (lab/web/style.py): text is drawn at no less than 0.87 of its size in here.
 LEFT, RIGHT, COLORBAR = 66, 18, 64  # margins; a heatmap's colour bar takes COLORBAR more on the right
 MAX_COLUMNS = 100  # heatmap columns drawn, and MAX_POINTS points of a line: more only costs the browser
 MAX_POINTS = 400
-SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 DASH = {"dash": "7 5", "dot": "2 4", "dashdot": "7 4 2 4"}
 INK = "#31333f"  # Streamlit's light theme text: an SVG drawn as an image cannot inherit the page's colour
 
@@ -136,7 +147,9 @@ def _sketch(fig: go.Figure) -> tuple[str, str, int, str]:
     titles = layout["title"]["text"].split("<br>")
     top = 16 + TITLE_LINE_PX * len(titles)
     heat = next((tr for tr in traces if tr.get("type") == "heatmap"), None)
-    right = WIDTH - RIGHT - (COLORBAR if heat else 0)
+    annotations = layout.get("annotations", ())
+    ends = [(a["y"], *END_LABEL.match(a["text"]).groups()) for a in annotations if a.get("name") == END_LABEL_NAME]
+    right = WIDTH - RIGHT - (COLORBAR if heat else 0) - (label_px(name for *_, name in ends) if ends else 0)
     shown = [tr for tr in traces if tr.get("type") != "heatmap" and tr.get("showlegend", True)
              and tr.get("name")]
     entries = [(tr["name"], tr.get("line", {}).get("color", "#444"), tr.get("line", {}).get("dash"))
@@ -168,7 +181,11 @@ def _sketch(fig: go.Figure) -> tuple[str, str, int, str]:
         for pos, text in x_axis.labels():
             grid.append(f'<path d="M{pos:.1f} {top}V{plot_bottom}" stroke="#eeeeee"/>'
                         + _text(pos, plot_bottom + 18, text, TICK_SIZE, "middle"))
-    notes = [a["text"] for a in layout.get("annotations", ())]
+    notes = [a["text"] for a in annotations if a.get("name") != END_LABEL_NAME]
+    for frac, color, name in ends:  # each line named at its end, in the right margin
+        y = plot_bottom - frac * (plot_bottom - top)
+        legend.append(f'<path d="M{right + 6:.1f} {y:.1f}h14" stroke="{color}" stroke-width="3"/>'
+                      + _text(right + 24, y + 5, name, TICK_SIZE, extra=' class="end-label"'))
     title = "".join(_text(8, 22 + i * TITLE_LINE_PX, line, TITLE_SIZE, extra=' font-weight="600" class="title"')
                     for i, line in enumerate(titles))
     axis_titles = (_text((LEFT + right) / 2, plot_bottom + 40, xaxis.get("title", {}).get("text", ""), FONT_SIZE,
@@ -180,7 +197,7 @@ def _sketch(fig: go.Figure) -> tuple[str, str, int, str]:
     frame = (f'<rect class="plot" x="{LEFT}" y="{top}" width="{right - LEFT}" height="{plot_bottom - top}" '
              'fill="none" stroke="#ccc"/>')
     points = len(traces[0].get("x", ())) if traces else 0
-    meta, label = layout.get("meta", ""), " ".join(titles)
+    meta, label = layout.get("meta", ""), alt_of_spec(spec)
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" data-meta="{escape(meta)}" data-points="{points}" '
            f'viewBox="0 0 {WIDTH} {height:.0f}" width="{WIDTH}" height="{height:.0f}" role="img" '
            f'aria-label="{escape(label)}" font-family="sans-serif">'

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
 from lab.engine.events import RunRecord, finite
-from lab.figures.layout import figure, fit_legend, note
+from lab.figures.layout import end_labels, figure, fit_legend, note
 from lab.i18n import t
 
 MAX_POINTS = 1500  # per line: more points than pixels only slow the live redraw
@@ -53,8 +53,9 @@ def _thin(items: Sequence) -> list:
 
 
 def layer_colors(n: int) -> list[str]:
-    """One colour per layer, dark at the input and bright at the output."""
-    return sample_colorscale("Plasma", [i / max(1, n - 1) * 0.85 for i in range(n)])
+    """One colour per layer, dark at the input and light at the output (viridis: colour-blind safe, and its
+    brightness alone orders the layers on a washed-out projector); the lines are also named at their ends."""
+    return sample_colorscale("Viridis", [i / max(1, n - 1) * 0.8 for i in range(n)])
 
 
 def loss_step_figure(record: RunRecord, lang: str = "en") -> go.Figure:
@@ -108,8 +109,8 @@ def grad_norm_figure(record: RunRecord, lang: str = "en") -> go.Figure:
     steps = [s["step"] for s in logged]
     for i, (name, color) in enumerate(zip(record.layers, layer_colors(len(record.layers)), strict=True)):
         fig.add_scatter(x=steps, y=[_positive(s["grad_norms"][i]) for s in logged], mode="lines",
-                        name=name, line=dict(width=2, color=color))
-    return fit_legend(fig)
+                        name=name, line=dict(width=2.5, color=color))
+    return fit_legend(end_labels(fig, log_y=True))
 
 
 def grad_heatmap(record: RunRecord, lang: str = "en") -> go.Figure:
@@ -148,7 +149,7 @@ def saturation_figure(record: RunRecord, lang: str = "en") -> go.Figure:
                             hovertemplate=f"{text}: %{{y:.1f}}%<extra></extra>",
                             line=dict(width=2, dash=dash, color=colors[i]))
     fig.update_yaxes(range=[-2, 102])
-    return fit_legend(fig)
+    return fit_legend(end_labels(fig))
 
 
 def run_figures(record: RunRecord, lang: str = "en") -> dict[str, go.Figure]:

@@ -8,11 +8,24 @@ May import: nothing else in lab. Checked by tests/test_layering.py.
 
 from __future__ import annotations
 
-from lab.i18n import classes, classroom, common, draw, faults, lesson_mode, lessons, optimizers, replay, runs, train
+from lab.i18n import (
+    classes,
+    classroom,
+    common,
+    draw,
+    faults,
+    lesson_mode,
+    lessons,
+    optimizers,
+    replay,
+    room,
+    runs,
+    train,
+)
 
 LANGS = ("en", "ko")
 LANG_NAMES = {"en": "English", "ko": "한국어"}
-_MODULES = (common, train, draw, lessons, optimizers, classroom, runs, classes, faults, lesson_mode, replay)
+_MODULES = (common, train, draw, lessons, optimizers, classroom, runs, classes, faults, lesson_mode, replay, room)
 CATALOGUES: dict[str, dict[str, str]] = {
     lang: {k: v for m in _MODULES for k, v in getattr(m, lang.upper()).items()} for lang in LANGS
 }

@@ -11,8 +11,6 @@ EN: dict[str, str] = {
     "class.create": "Create the class",
     "class.join_at": "Students open this link, or scan the QR code, or type the code on the Class page:",
     "class.qr": "Scan to join",
-    "class.teacher_secret": ("Your teacher link opens the board and can stop runs and close the class. "
-                             "Keep it secret: bookmark it, do not project it. It is shown only now."),
     "class.open_board": "Open the board",
     "class.have_code": "Have a code? Type it here",
     "class.go": "Join",
@@ -72,7 +70,6 @@ EN: dict[str, str] = {
     "class.err.closed": "This class is closed: the teacher has ended it.",
     "class.err.full": "This class is full ({n} students). Ask your teacher.",
     "class.err.nick_empty": "Pick a nickname.",
-    "class.err.nick_long": "A nickname has at most {n} characters.",
     "class.err.nick_taken": "Someone in the class already goes by {nickname}: pick another nickname.",
     "class.err.key": ("This link does not open a class board. The board opens only with the teacher's "
                       "link; a join link or a mistyped key does not."),
@@ -92,8 +89,6 @@ KO: dict[str, str] = {
     "class.create": "수업 만들기",
     "class.join_at": "학생들은 이 링크를 열거나, QR 코드를 찍거나, 수업 페이지에서 코드를 입력합니다:",
     "class.qr": "찍어서 참여",
-    "class.teacher_secret": ("교사 링크는 보드를 열고 학습을 멈추거나 수업을 닫을 수 있습니다. "
-                             "비밀로 하세요: 북마크하고 화면에 띄우지 마세요. 지금 한 번만 보입니다."),
     "class.open_board": "보드 열기",
     "class.have_code": "코드가 있나요? 여기에 입력하세요",
     "class.go": "참여",
@@ -153,7 +148,6 @@ KO: dict[str, str] = {
     "class.err.closed": "닫힌 수업입니다. 선생님이 수업을 끝냈습니다.",
     "class.err.full": "수업이 꽉 찼습니다 (학생 {n}명). 선생님께 문의하세요.",
     "class.err.nick_empty": "닉네임을 정하세요.",
-    "class.err.nick_long": "닉네임은 최대 {n}자입니다.",
     "class.err.nick_taken": "수업에 이미 {nickname}이(가) 있습니다. 다른 닉네임을 정하세요.",
     "class.err.key": ("이 링크로는 수업 보드를 열 수 없습니다. 보드는 선생님 링크로만 열리며, "
                       "참여 링크나 잘못 입력한 키로는 열리지 않습니다."),

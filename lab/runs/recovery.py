@@ -75,7 +75,7 @@ class StoreRecovery:
             gone = select(S.owners.c.token).where(S.owners.c.left_at.is_not(None), S.owners.c.left_at < cutoff)
             ids = conn.execute(select(S.runs.c.id).where(S.runs.c.status.in_(ACTIVE), S.runs.c.owner.in_(gone),
                                                          S.runs.c.stop_requested.is_(False))).scalars().all()
-        return sum(self.request_stop(run_id) for run_id in ids)
+        return sum(self.request_stop(run_id, origin="left") for run_id in ids)
 
     def recover(self, node: str = NODE) -> int:
         """At start-up: runs marked running whose process is gone become interrupted; how many."""

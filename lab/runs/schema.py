@@ -144,6 +144,14 @@ lesson_runs = Table("relulab_lesson_runs", metadata,
                     PrimaryKeyConstraint("class_id", "lesson_id", "step_id", "owner"))  # one run per student
 
 
+# Who asked a run to stop (the first request counts): the page can then tell a student that their
+# teacher stopped it. A table of its own, so the runs table and SCHEMA_VERSION stay as they are:
+# an older store gains it on first use (create_all), an older ReLU Lab ignores it.
+stop_requests = Table("relulab_stop_requests", metadata,
+                      Column("run_id", String(32), primary_key=True),
+                      Column("origin", String(16), nullable=False),  # owner | teacher | left (its tabs closed)
+                      Column("at", Float, nullable=False))
+
 # Schema N -> N+1: statements run in one transaction with the version update, on SQLite and PostgreSQL
 # alike (ADD COLUMN of a nullable column, CREATE INDEX named as create_all names it). Only columns and
 # indexes: a new table needs no migration (create_all adds it).
@@ -265,7 +273,7 @@ def ensure_schema(engine: Engine, url: str) -> None:
                                      "Update ReLU Lab or point RELULAB_DB elsewhere.")
                 if version < SCHEMA_VERSION:
                     migrate(conn)
-                metadata.create_all(conn)  # tables added since (the lesson's); existing ones are kept
+                metadata.create_all(conn)  # tables added since (the lesson's, stop_requests); existing ones are kept
                 return
             ours = {t.name for t in metadata.sorted_tables}
             if names - ours:

@@ -109,6 +109,7 @@ class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
             if gone:
                 conn.execute(delete(S.events).where(S.events.c.run_id == run_id))
                 conn.execute(delete(S.weights).where(S.weights.c.run_id == run_id))
+                conn.execute(delete(S.stop_requests).where(S.stop_requests.c.run_id == run_id))
         if gone:
             self.records.forget(run_id)
         return bool(gone)
@@ -249,11 +250,16 @@ class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
         return bool(done)
 
     # --- requests from pages ---------------------------------------------------------------------
-    def request_stop(self, run_id: str, owner: str | None = None) -> bool:
-        """Ask a run to stop (a queued one ends at once); owner=None skips the ownership check."""
+    def request_stop(self, run_id: str, owner: str | None = None, origin: str = "owner") -> bool:
+        """Ask a run to stop (a queued one ends at once); owner=None skips the ownership check.
+
+        origin says who asked (owner, teacher, left: its browser's tabs closed), kept for the page."""
         run = self.get_run(run_id)
         if run is None or not run.active or (owner is not None and run.owner != owner):
             return False
+        with self.tx() as conn:  # before the run can end: a page that sees it stopped finds who asked
+            if conn.execute(select(S.stop_requests.c.run_id).where(S.stop_requests.c.run_id == run_id)).first() is None:
+                conn.execute(insert(S.stop_requests).values(run_id=run_id, origin=origin, at=time.time()))
         if run.status == "queued" and self.end_without_events(run_id, "stopped", "Stopped before it started."):
             return True
         if run.replay and self.end_without_events(run_id, "stopped", f"Stopped at step {run.step} (a replay)."):
@@ -261,6 +267,11 @@ class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
         with self.tx() as conn:
             conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(stop_requested=True))
         return True
+
+    def stop_origin(self, run_id: str) -> str | None:
+        """Who first asked this run to stop (owner, teacher, left), or None."""
+        with self.tx() as conn:
+            return conn.execute(select(S.stop_requests.c.origin).where(S.stop_requests.c.run_id == run_id)).scalar()
 
     def stop_requested(self, run_id: str) -> bool:
         """True once someone asked this run to stop."""

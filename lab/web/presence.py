@@ -1,4 +1,4 @@
-"""Which browsers have a tab open: an owner token per browser, and its open tabs in this process.
+"""Which browsers have a tab open: an owner token per browser, its open tabs in this process, and a teacher's key.
 
 A browser keeps a random owner token in a cookie, so a reload finds its runs again. When
 the last tab of an owner closes, the store hears of it; the executor stops that owner's
@@ -14,6 +14,10 @@ from lab.runs.store import Store, StoreError, new_token
 
 LOG = logging.getLogger(__name__)
 COOKIE = "relulab_owner"
+# The teacher key of the last board opened in this browser: a teacher link puts it here and leaves the
+# address bar, so the URL on a projector holds no secret (issue 23).
+TEACHER_COOKIE = "relulab_teacher"
+TEACHER_COOKIE_S = 30 * 86_400
 
 
 def valid_token(text: str | None) -> bool:
@@ -28,10 +32,19 @@ def owner_token(cookie: str | None, session: str | None) -> str:
     return cookie if valid_token(cookie) else new_token()
 
 
-def cookie_script(token: str) -> str:
-    """JavaScript that keeps the token for a year (sent with the next page load's WebSocket)."""
-    return (f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age=31536000; SameSite=Lax';"
-            "</script>")
+def cookie_script(token: str, name: str = COOKIE, max_age: int = 31_536_000) -> str:
+    """JavaScript that keeps a token (owner or teacher key) in a cookie, a year by default (sent with the
+    next page load's WebSocket); only a token this app could have made is written."""
+    if not valid_token(token):
+        raise ValueError("not a token")
+    return f"<script>document.cookie = '{name}={token}; path=/; max-age={max_age}; SameSite=Lax';</script>"
+
+
+def teacher_key(cookie: str | None, session: str | None) -> str | None:
+    """The teacher key this browser keeps: this session's, else its cookie's; None if neither is one."""
+    if valid_token(session):
+        return session
+    return cookie if valid_token(cookie) else None
 
 
 class Tabs:

@@ -206,10 +206,18 @@ def eta_ready(progress) -> bool:
 
 
 def end_message(ended: RunEnded | None, config: RunConfig, test_acc: float | None,
-                lang: str) -> tuple[str, str] | None:
-    """(level, text) saying how a run ended: success, info, or error with a hint; never a traceback."""
+                lang: str, stopped_by: str | None = None) -> tuple[str, str] | None:
+    """(level, text) saying how a run ended: success, info, or error with a hint; never a traceback.
+
+    stopped_by is who asked a stopped run to stop (Store.stop_origin): a teacher's stop is said so."""
     if ended is None:
         return None
+    if ended.status == "stopped" and stopped_by == "teacher":
+        if ended.step == 0 and not ended.seconds:
+            return "warning", t("room.stopped_by_teacher_queued", lang)
+        if test_acc is None:
+            return "warning", t("room.stopped_by_teacher_early", lang, step=ended.step)
+        return "warning", t("room.stopped_by_teacher", lang, step=ended.step, acc=f"{test_acc:.2%}")
     if ended.status == "diverged":
         loss = "NaN" if ended.loss is None or math.isnan(ended.loss) else f"{ended.loss:g}"
         lr = config.effective_lr
