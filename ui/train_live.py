@@ -79,8 +79,7 @@ def linked_live(page: Page, run_id: str) -> None:
     run = store.get_run(run_id)
     if run is None or not run.active:
         st.rerun()  # it ended (or was deleted): the whole page shows it as recorded
-    progress = progress_of(run, store.queue_place(run))
-    st.progress(progress.fraction, text=form.progress_text(progress, run.label, lang))
+    replays.progress_line(page, run, st)  # the owner's progress bar (a queued run's place, a replay's step)
     run_table(run, lang)
     run_charts(page, store.record(run.id), [], run.config.effective_lr, page.state.run_figures("linked_live", img_of))
 
