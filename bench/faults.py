@@ -31,7 +31,7 @@ from lab.engine.data import load_mnist  # noqa: E402
 from lab.engine.events import StepsLogged  # noqa: E402
 from lab.runs.execute import WRITERS, execute_run  # noqa: E402
 from lab.runs.store import Store, StoreError  # noqa: E402
-from tests.outage import fill, hold_every_connection, train_aside, wait_until  # noqa: E402
+from tests.outage import fill, refuse_connections, train_aside, wait_until  # noqa: E402
 from tests.pg import PostgresServer  # noqa: E402
 
 LONG = RunConfig(depth=1, width=32, epochs=100, batch_size=50, log_every=2, probe_every=25)
@@ -171,7 +171,7 @@ def main() -> int:
                                25.0, patience=15.0))
         url = pg.new_database("slots")
         rows.append(in_process("PostgreSQL refusing new connections (max_connections reached)", url, data,
-                               lambda: refuse(pg, url), lambda held: [c.close() for c in held], args.hold))
+                               lambda: refuse_connections(pg, url), lambda held: [c.close() for c in held], args.hold))
         disk = tmp / "small"
         disk.mkdir()
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], check=True)
@@ -195,21 +195,6 @@ def main() -> int:
     if args.json:
         args.json.write_text(text + "\n")
     return 0 if all(r["events_lost"] == 0 == r["events_twice"] for r in rows) else 1
-
-
-def refuse(pg: PostgresServer, url: str) -> list:
-    """Every slot taken, the run's connections cut (tests/test_outages.py's way); the connections held."""
-    import psycopg
-
-    dbname = url.rsplit("/", 1)[1]
-    locker = psycopg.connect(host="127.0.0.1", port=pg.port, user="relulab", password=pg.password, dbname=dbname)
-    locker.execute("LOCK TABLE relulab_runs IN ACCESS EXCLUSIVE MODE")
-    held = hold_every_connection(pg)
-    locker.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                   "AND pid <> pg_backend_pid()", (dbname,))
-    held += hold_every_connection(pg)
-    locker.rollback()
-    return [*held, locker]
 
 
 def lock(path: Path, seconds: float) -> subprocess.Popen:

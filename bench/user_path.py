@@ -39,14 +39,13 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.latency import STOPPED_JS, WATCH_JS, seen  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, _free_port, stop_process  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, _free_port, stop_process, wait_healthy  # noqa: E402
 
 TARGETS = {"server CPU s per s while training": 0.3, "train -> first point (s)": 1.5, "15 epochs (s)": 20.0}
 PRESET = "preset=lesson-nn"
@@ -73,21 +72,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process (all its threads, not its children)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14 and 15)
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    """Wait until the server answers /_stcore/health (start.sh installs first: minutes)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"scripts/start.sh exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError("the server did not start")
 
 
 def open_train_page(playwright, url: str):

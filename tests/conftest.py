@@ -43,6 +43,16 @@ def mnist():
     return load_mnist()
 
 
+def wait_until(predicate, timeout: float = 120.0, every: float = 0.05):
+    """Poll until predicate() is truthy and return its value; fail (not hang) if it never is."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not reached within {timeout:.0f} s")
+        time.sleep(every)
+    return value
+
+
 def _free_port() -> int:
     """An unused TCP port on localhost."""
     with socket.socket() as s:
@@ -66,18 +76,39 @@ def start_streamlit(extra_env: dict[str, str] | None = None, prefix: tuple[str, 
         [*prefix, sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    try:
+        wait_healthy(url, proc, 60)
+    except (RuntimeError, TimeoutError):
+        proc.kill()
+        raise
+    return proc, url
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    """Wait until the server at url answers /_stcore/health; RuntimeError if proc exits, TimeoutError if late."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{proc.stdout.read()}")
+            output = proc.stdout.read() if proc.stdout else ""
+            raise RuntimeError(f"the server exited early ({proc.returncode}):\n{output}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
                 if resp.status == 200:
-                    return proc, url
+                    return
         except OSError:
             time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("streamlit did not become healthy within 60 s")
+    raise TimeoutError(f"the server did not become healthy within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def student_browser(browser, tmp_path_factory):
+    """The students' Chromium, niced: in class each has a device; here they share 2 cores with the teacher's."""
+    wrapper = tmp_path_factory.mktemp("nice") / "chromium"
+    wrapper.write_text(f"#!/bin/sh\nexec nice -n 15 {CHROMIUM} \"$@\"\n")
+    wrapper.chmod(0o755)
+    students = browser.browser_type.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS, headless=True)
+    yield students
+    students.close()
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:

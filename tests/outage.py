@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from lab.engine.events import Event, RunEnded, RunRecord, StepsLogged
 from lab.runs.records import event_to_row
 from lab.runs.store import Store
+from tests.conftest import wait_until  # noqa: F401 - the outage tests' and bench/faults.py's
 from tests.pg import PostgresServer
-
-
-def wait_until(predicate, timeout: float = 120.0, every: float = 0.05):
-    """Poll until predicate() is truthy and return its value; fail (not hang) if it never is."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not reached within {timeout:.0f} s")
-        time.sleep(every)
-    return value
 
 
 def assert_nothing_lost(store: Store, run_id: str, record: RunRecord, status: str) -> list[Event]:
@@ -61,6 +50,21 @@ def hold_every_connection(pg: PostgresServer) -> list:
         except psycopg.OperationalError as exc:
             assert "too many clients" in str(exc), exc
             return held
+
+
+def refuse_connections(pg: PostgresServer, url: str) -> list:
+    """Every slot of pg taken and the store's connections cut; the connections held (close them to end it)."""
+    # The store's connections are ended (as an administrator or a failover does) while every slot is taken:
+    # a table lock holds them still meanwhile, so the slots they free are taken before they can reconnect.
+    dbname = url.rsplit("/", 1)[1]
+    locker = psycopg.connect(host="127.0.0.1", port=pg.port, user="relulab", password=pg.password, dbname=dbname)
+    locker.execute("LOCK TABLE relulab_runs IN ACCESS EXCLUSIVE MODE")
+    held = hold_every_connection(pg)
+    locker.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                   "AND pid <> pg_backend_pid()", (dbname,))
+    held += hold_every_connection(pg)
+    locker.rollback()
+    return [*held, locker]
 
 
 def fill(folder: Path) -> Path:

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from lab.runs.store import Store
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_process, wait_for_app
+from tests.conftest import start_streamlit, stop_process, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -50,18 +50,6 @@ def class_server(tmp_path_factory):
     proc, url = start_streamlit({"RELULAB_DB": db, "RELULAB_MAX_RUNS": "3", "RELULAB_GRACE_S": "600"})
     yield url, db
     stop_process(proc, timeout=20)
-
-
-@pytest.fixture(scope="module")
-def student_browser(browser, tmp_path_factory):
-    """The students' Chromium, niced: in class they use their own devices, here they share 2 cores with
-    the teacher's browser, which must not wait behind their pages' rendering."""
-    wrapper = tmp_path_factory.mktemp("nice") / "chromium"
-    wrapper.write_text(f"#!/bin/sh\nexec nice -n 15 {CHROMIUM} \"$@\"\n")
-    wrapper.chmod(0o755)
-    students = browser.browser_type.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS, headless=True)
-    yield students
-    students.close()
 
 
 def open_page(browser, url: str, lang: str = "en"):

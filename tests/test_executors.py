@@ -19,23 +19,13 @@ import pytest
 from lab.engine.config import RunConfig
 from lab.engine.events import EpochEnded, RunEnded, RunStarted, StepsLogged
 from lab.runs.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_until
 
 pytest_plugins = ["tests.ray_netns"]
 
 TINY = RunConfig(depth=1, width=32, epochs=1, train_subset=2000, log_every=10, batch_size=100)
 LONG = RunConfig(depth=2, width=256, epochs=50)  # far longer than any test waits: always stopped
 DIVERGES = RunConfig(depth=1, width=32, epochs=1, train_subset=2000, optimizer="sgd", lr=1000.0, log_every=1)
-
-
-def wait_for(predicate, timeout: float = 90.0, every: float = 0.02):
-    """Poll until predicate() is truthy and return it; fail (not hang) if it never is."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not reached within {timeout:.0f} s")
-        time.sleep(every)
-    return value
 
 
 @pytest.fixture(scope="module", params=["local", pytest.param("ray", marks=pytest.mark.netns)])
@@ -67,7 +57,7 @@ def start(store: Store, executor, config: RunConfig):
 
 def ended(store: Store, run_id: str, timeout: float = 120.0):
     """The run once it has ended."""
-    return wait_for(lambda: (r := store.get_run(run_id)) is not None and not r.active and r, timeout)
+    return wait_until(lambda: (r := store.get_run(run_id)) is not None and not r.active and r, timeout)
 
 
 def stop_and_time(store: Store, executor, run_id: str) -> float:
@@ -75,7 +65,7 @@ def stop_and_time(store: Store, executor, run_id: str) -> float:
     asked = time.monotonic()
     assert store.request_stop(run_id)
     executor.stop(run_id)
-    run = wait_for(lambda: (r := store.get_run(run_id)).status != "running" and r, timeout=30, every=0.01)
+    run = wait_until(lambda: (r := store.get_run(run_id)).status != "running" and r, timeout=30, every=0.01)
     assert run.status == "stopped", run.message
     return time.monotonic() - asked
 
@@ -94,16 +84,16 @@ def test_a_run_trains_to_the_end_with_its_events_in_order(store, executor):
     assert [e.epoch for e in events if isinstance(e, EpochEnded)] == [1]
     record = store.record(run_id)
     assert record.status == "finished" and record.final_test_acc == run.test_acc > 0.5
-    wait_for(lambda: (w := store.load_weights(run_id)) and w[1:] == ("final", 20), timeout=10)
+    wait_until(lambda: (w := store.load_weights(run_id)) and w[1:] == ("final", 20), timeout=10)
 
 
 def test_stop_ends_a_training_run_within_a_second(store, executor):
     run_id = start(store, executor, LONG)
-    wait_for(lambda: store.get_run(run_id).step > 0)
+    wait_until(lambda: store.get_run(run_id).step > 0)
     seconds = stop_and_time(store, executor, run_id)
     assert seconds < 1.0, f"stopped after {seconds:.2f} s"
     # A stopped run keeps what it learned (its final weights land just after its status).
-    wait_for(lambda: (w := store.load_weights(run_id)) and w[1] == "final", timeout=10)
+    wait_until(lambda: (w := store.load_weights(run_id)) and w[1] == "final", timeout=10)
 
 
 def test_a_run_that_blows_up_ends_as_diverged(store, executor):
@@ -115,7 +105,7 @@ def test_a_run_that_blows_up_ends_as_diverged(store, executor):
 
 def test_a_killed_training_process_ends_only_its_run(store, executor):
     victim, survivor = start(store, executor, LONG), start(store, executor, LONG)
-    runs = wait_for(lambda: all(store.get_run(i).step > 0 for i in (victim, survivor))
+    runs = wait_until(lambda: all(store.get_run(i).step > 0 for i in (victim, survivor))
                     and [store.get_run(i) for i in (victim, survivor)], timeout=240)  # a fresh worker starts
     assert runs[0].pid != runs[1].pid
     os.kill(runs[0].pid, signal.SIGKILL)
@@ -124,9 +114,9 @@ def test_a_killed_training_process_ends_only_its_run(store, executor):
     status = "interrupted" if executor.name == "local" else "failed"
     assert dead.status == status and "unexpectedly" in dead.message, dead.message
     # The end is in the events too, for every reader (appended just after the row's status).
-    wait_for(lambda: store.record(victim).status == status, timeout=10)
+    wait_until(lambda: store.record(victim).status == status, timeout=10)
     step = store.get_run(survivor).step
-    wait_for(lambda: store.get_run(survivor).step > step, timeout=30)  # the other run goes on
+    wait_until(lambda: store.get_run(survivor).step > step, timeout=30)  # the other run goes on
     assert store.get_run(survivor).status == "running"
     stop_and_time(store, executor, survivor)
 

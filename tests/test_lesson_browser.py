@@ -21,7 +21,7 @@ from lab.lesson_mode import experiment as X
 from lab.lesson_mode import state as LS
 from lab.lesson_mode.loader import load_lessons
 from lab.runs.store import Store
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, start_streamlit, stop_process, wait_for_app
+from tests.conftest import ROOT, _free_port, start_streamlit, stop_process, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -81,17 +81,6 @@ def lesson_server(tmp_path_factory):
 
     yield f"http://127.0.0.1:{port}", db, load_lessons(folder).lessons["relu"], restart
     stop_process(server["proc"], timeout=20)
-
-
-@pytest.fixture(scope="module")
-def student_browser(browser, tmp_path_factory):
-    """The students' Chromium, niced: in class each has a device; here they share 2 cores with the teacher's."""
-    wrapper = tmp_path_factory.mktemp("nice") / "chromium"
-    wrapper.write_text(f"#!/bin/sh\nexec nice -n 15 {CHROMIUM} \"$@\"\n")
-    wrapper.chmod(0o755)
-    students = browser.browser_type.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS, headless=True)
-    yield students
-    students.close()
 
 
 def open_page(browser, url: str, lang: str = "en", phone: bool = False):

@@ -22,18 +22,9 @@ from lab.runs.progress import progress_of
 from lab.runs.store import Store
 from lab.runs.table import COLUMNS, csv_text, ended_of, json_text, row
 from lab.web.train_form import end_message, progress_text
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_until
 
 TINY = RunConfig(depth=1, width=16, epochs=1, train_subset=300, log_every=1)
-
-
-def wait_until(predicate, timeout: float = 60.0) -> None:
-    """Poll until predicate() holds; fail (not hang) if it never does."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not reached")
-        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")

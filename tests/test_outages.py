@@ -15,7 +15,6 @@ import sys
 import time
 import uuid
 
-import psycopg
 import pytest
 
 from lab.engine.config import RunConfig
@@ -25,7 +24,7 @@ from lab.runs.recovery import PATIENCE_S, STALE_HEARTBEAT_S
 from lab.runs.schema import StoreUnavailable
 from lab.runs.store import Store
 from tests.conftest import ROOT
-from tests.outage import assert_nothing_lost, fill, hold_every_connection, train_aside, wait_until
+from tests.outage import assert_nothing_lost, fill, refuse_connections, train_aside, wait_until
 from tests.pg import PostgresServer
 
 # 1,200 steps an epoch, 100 epochs: longer than any test waits, so each of these runs ends with a stop.
@@ -158,18 +157,8 @@ def test_postgresql_refusing_new_connections_loses_nothing(pg, mnist):
     url = fresh_db(pg)
     store = Store(url)
     run, thread, out, writer = start(store, LONG, mnist)
-    dbname = url.rsplit("/", 1)[1]
-    # The writer's connection is ended (as an administrator or a failover does) while every slot is taken:
-    # a table lock holds it still meanwhile, so the slots it frees are taken before it can reconnect.
-    locker = psycopg.connect(host="127.0.0.1", port=pg.port, user="relulab", password=pg.password, dbname=dbname)
-    held = []
+    held = refuse_connections(pg, url)
     try:
-        locker.execute("LOCK TABLE relulab_runs IN ACCESS EXCLUSIVE MODE")
-        held = hold_every_connection(pg)
-        locker.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                       "AND pid <> pg_backend_pid()", (dbname,))
-        held += hold_every_connection(pg)
-        locker.rollback()
         wait_until(lambda: "refuses new connections" in str(writer.error), timeout=30)  # after its cut connection
         with pytest.raises(StoreUnavailable, match="refuses new connections"):  # a server starting now
             Store(url)
@@ -177,7 +166,7 @@ def test_postgresql_refusing_new_connections_loses_nothing(pg, mnist):
         time.sleep(OUTAGE_S)
         assert writer.step > step
     finally:
-        for conn in [*held, locker]:
+        for conn in held:
             conn.close()
     wait_until(lambda: writer.down_since is None, timeout=30)
     stop(store, run, thread)

