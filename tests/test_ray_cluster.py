@@ -12,7 +12,8 @@ import pytest
 
 from lab.engine.config import RunConfig
 from lab.runs.store import Store
-from tests.test_executors import stop_and_time, wait_for
+from tests.conftest import wait_until
+from tests.test_executors import stop_and_time
 
 pytest_plugins = ["tests.ray_netns"]
 pytestmark = pytest.mark.netns
@@ -37,7 +38,7 @@ def two_training_runs(store: Store, executor) -> list:
     ids = [store.create_run(LONG, owner="test", executor="ray").id for _ in range(2)]
     for run_id in ids:
         executor.submit(run_id)
-    return wait_for(lambda: all(store.get_run(i).step > 0 for i in ids) and [store.get_run(i) for i in ids],
+    return wait_until(lambda: all(store.get_run(i).step > 0 for i in ids) and [store.get_run(i) for i in ids],
                     timeout=240)  # on a busy 2-core box a fresh Ray worker takes minutes
 
 
@@ -59,13 +60,13 @@ def test_losing_a_node_fails_only_the_run_it_was_training(store, executor, ray_c
     (survivor,) = [r for r in runs if r is not victim]
     killed = time.monotonic()
     ray_cluster.cluster.remove_node(ray_cluster.worker, allow_graceful=False)  # SIGKILL its raylet and workers
-    failed = wait_for(lambda: (r := store.get_run(victim.id)).status != "running" and r, timeout=60)
+    failed = wait_until(lambda: (r := store.get_run(victim.id)).status != "running" and r, timeout=60)
     noticed = time.monotonic() - killed
     assert failed.status == "failed", failed.message
     assert "the Ray node training it was lost" in failed.message and lost_id in failed.message, failed.message
-    wait_for(lambda: store.record(victim.id).status == "failed", timeout=10)  # its end event follows the row
+    wait_until(lambda: store.record(victim.id).status == "failed", timeout=10)  # its end event follows the row
     step = store.get_run(survivor.id).step
-    wait_for(lambda: store.get_run(survivor.id).step > step, timeout=30)  # the other node's run goes on
+    wait_until(lambda: store.get_run(survivor.id).step > step, timeout=30)  # the other node's run goes on
     assert store.get_run(survivor.id).status == "running"
     stop_and_time(store, executor, survivor.id)
     ray_cluster.worker = ray_cluster.add_node()  # two nodes again for whatever runs next

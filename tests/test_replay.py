@@ -11,7 +11,7 @@ from lab.engine.config import RunConfig
 from lab.runs.execute import execute_run
 from lab.runs.identity import local_trains_on, run_key
 from lab.runs.store import Store
-from tests.test_executors import wait_for
+from tests.conftest import wait_until
 
 TINY = RunConfig(depth=1, width=32, epochs=2, train_subset=500, batch_size=50, log_every=1, probe_every=3)
 KEY = run_key(TINY, *local_trains_on(TINY, 1))
@@ -78,7 +78,7 @@ def test_followers_of_a_queued_and_of_a_training_run_follow_it_live(store_url, m
     late: list = []
 
     def join_when_training() -> None:
-        wait_for(lambda: store.get_run(original.id).step > 0, timeout=60, every=0.005)
+        wait_until(lambda: store.get_run(original.id).step > 0, timeout=60, every=0.005)
         late.append(store.create_run(config, "carol", key=key, reuse=True))
 
     joiner = threading.Thread(target=join_when_training)
