@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from pathlib import Path
 
@@ -199,11 +200,13 @@ def test_closing_the_tab_ends_its_run_after_the_grace_period(monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "en"
     at.run().switch_page("views/train.py").run()
-    # the default config trains for minutes: only the closed tab can end it soon
+    # the default config trains for minutes: only the closed tab can end it soon. A seed no other test
+    # trains, so this run trains rather than replaying a stored twin (which would end at once).
+    at.number_input(key="train_w_seed").set_value(secrets.randbelow(2**31 - 1)).run()
     at.button(key="train_start").click().run()
     store, owner = open_store(), at.session_state["owner"]
     (run,) = store.list_runs(owner=owner)
-    assert run.active
+    assert run.active and run.replay_of is None
     clear_session_resource_cache(SESSION_ID)  # what Streamlit does when the session disconnects
     closed = time.monotonic()
     time.sleep(1.0)

@@ -181,10 +181,10 @@ def live_board(page: ClassPage, class_id: str, color_by: str, projector: bool = 
         label = t(f"class.count.{name}" if name in ("queued", "training") else f"room.count.{name}", lang)
         col.metric(label, counts[name], help=t("room.count.stopped_help", lang, before=counts["stopped_early"])
                    if name == "stopped" and counts["stopped_early"] else None)
-    st.caption(t("replay.board", lang, trained=board.trained, replayed=board.replayed))
     # The curves first: on a projector (1024x768, presentation mode) they sit in the first screenful.
     plotly_with_alt(st, F.curves_figure(board, color_by, lang, height=440 if page.present else 520),
                     F.curves_alt(board, color_by, lang), "board_curves")
+    st.caption(t("replay.board", lang, trained=board.trained, replayed=board.replayed))
     left, right = st.columns(2)
     plotly_with_alt(left, F.accuracy_heatmap(board, lang), F.heatmap_alt(board, lang), "board_heatmap")
     plotly_with_alt(right, F.optimizer_bars(board, lang), F.bars_alt(board, lang), "board_optimizers")

@@ -99,9 +99,11 @@ def start_form(store: Store, klass: ClassRow, key: str, lessons: dict[str, Lesso
         st.markdown(f"**{t('lesson.mode', lang)}**")
         st.caption(t("lesson.mode_help", lang))
         ids = list(lessons)
-        pick = st.selectbox(t("lesson.pick", lang), ids, format_func=lambda i: lessons[i].title(lang),
-                            index=ids.index(state.lesson_id) if state and state.lesson_id in ids else 0,
-                            key="lesson_pick")
+        # A radio, not a selectbox: Streamlit's select shows its value in one <input> line, which cuts a
+        # lesson's title on a phone; a radio's titles wrap, and every lesson is in sight on the projector.
+        pick = st.radio(t("lesson.pick", lang), ids, format_func=lambda i: lessons[i].title(lang),
+                        index=ids.index(state.lesson_id) if state and state.lesson_id in ids else 0,
+                        key="lesson_pick")
         resume = state is not None and state.lesson_id == pick
         st.button(t("lesson.resume" if resume else "lesson.start", lang), type="primary", key="lesson_start_button",
                   icon=":material/play_arrow:", on_click=S.run_action,
