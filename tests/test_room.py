@@ -145,3 +145,33 @@ def test_the_train_page_says_what_the_charts_show_mid_run(fresh_session):
     images = [h.proto.body for h in at.get("html") if "data-meta" in h.proto.body]
     assert len(images) == 6 and all('alt="' in img and " — " in img for img in images)
     assert not math.isnan(store.list_runs(owner=owner)[0].step)
+
+
+def test_the_explorable_pages_charts_say_what_they_show():
+    from lab.figures.activations import activation_figure
+    from lab.figures.alt import alt_of
+    from lab.figures.race import loss_figure, race_figure
+    from lab.lessons.family_tree import family_tree_figure
+    from lab.lessons.race import DEFAULT_RACERS, SURFACES, default_lr, run_racer
+
+    surface = SURFACES[list(SURFACES)[1]]
+    trajs = [run_racer(surface, r, default_lr(surface, r), 100) for r in DEFAULT_RACERS]
+    for lang in ("en", "ko"):
+        act = alt_of(activation_figure(["sigmoid", "relu"], lang))
+        assert t("act.name.sigmoid", lang) in act and "0.25" in act and "= 1" in act  # each slope's maximum
+        race = alt_of(race_figure(surface, trajs, lang))  # where each racer stopped: the animation's last frame
+        for tr in trajs:
+            assert f"({tr.end[0]:.3g}, {tr.end[1]:.3g})" in race
+        loss = alt_of(loss_figure(surface, trajs, lang))
+        assert loss.count(": (100, ") == len(trajs)  # each racer's loss gap at the last step
+        assert "torch.optim.Adam" in alt_of(family_tree_figure(lang))
+
+
+def test_the_explorable_pages_carry_their_charts_descriptions():
+    for page, expected in (("views/activations.py", 2), ("views/optimizers.py", 3)):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params["lang"] = "en"
+        at.run().switch_page(page).run()
+        assert not at.exception
+        notes = [m.value for m in at.markdown if 'class="relulab-sr"' in m.value]
+        assert len(notes) == expected and all(len(n) > 60 for n in notes), notes

@@ -16,6 +16,7 @@ from lab.runs.labels import TrainedModel, model_choices, relabel
 from lab.runs.sources import ModelSource, browser_models, run_model
 from lab.runs.store import StoreError, open_store
 from ui import outage
+from ui.charts import plotly_with_alt
 from ui.session import AppKeys
 
 DEFAULT = "__default__"  # picker key of the shipped model; trained models are keyed by their label
@@ -234,5 +235,5 @@ def show_prediction(page: DrawPage, models: Models, model_key: str, vector) -> N
         st.markdown(f"### {t('draw.second', lang, digit=second[0], p=second[1])}")
     if p < 0.5:
         st.warning(t("draw.unsure", lang))
-    st.plotly_chart(predict.probability_figure(probs, t("draw.axis.digit", lang), t("draw.axis.prob", lang)),
-                    config={"displayModeBar": False}, key="draw_probs")
+    plotly_with_alt(st, predict.probability_figure(probs, t("draw.axis.digit", lang), t("draw.axis.prob", lang)),
+                    None, "draw_probs", config={"displayModeBar": False})

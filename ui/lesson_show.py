@@ -8,6 +8,7 @@ import streamlit as st
 from lab.engine.config import PRESETS
 from lab.i18n import LANGS, t
 from lab.lesson_mode.lesson import Show, Step
+from ui.charts import plotly_with_alt
 
 DIAGRAM_MAX_PX = 620  # as on the home page: its 16-unit text stays >= 12 px
 RACE_PX = 640  # the Optimizers page's race is 760 px high: a projector shows less
@@ -93,15 +94,15 @@ def show(step: Step, lang: str, revealed: bool, linkable: bool = False, narrow: 
         st.markdown(f'<div class="relulab-diagram" style="max-width: {DIAGRAM_MAX_PX}px">{backprop_svg(lang)}</div>',
                     unsafe_allow_html=True)
     elif item.kind == "activations":
-        st.plotly_chart(_activations(item.activations, lang), key=f"lesson_show_{step.id}", theme=None,
+        plotly_with_alt(st, _activations(item.activations, lang), None, f"lesson_show_{step.id}", theme=None,
                         config={"displayModeBar": False})
     elif item.kind == "chain":
         with st.spinner(t("act.chain.computing", lang)):
             figure = _chain(item.activations, item.depth, item.init, lang, narrow)
-        st.plotly_chart(figure, key=f"lesson_show_{step.id}", theme=None, config={"displayModeBar": False})
+        plotly_with_alt(st, figure, None, f"lesson_show_{step.id}", theme=None, config={"displayModeBar": False})
     elif item.kind == "race":
         full = revealed or step.kind != "predict"
-        st.plotly_chart(_race(item.surface, item.racers, full, lang), key=f"lesson_show_{step.id}_{int(full)}",
+        plotly_with_alt(st, _race(item.surface, item.racers, full, lang), None, f"lesson_show_{step.id}_{int(full)}",
                         theme=None, config={"displayModeBar": False})
         if full:
             from lab.lessons.race import racer_label

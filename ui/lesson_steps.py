@@ -19,6 +19,7 @@ from lab.lesson_mode import state as LS
 from lab.lesson_mode.lesson import Lesson, Step
 from lab.lesson_mode.state import LessonState
 from lab.runs.store import Store, StoreError
+from ui.charts import plotly_with_alt
 
 POLL_S = 1.0  # each screen reads the lesson's row this often: a Next shows within ~2 s
 
@@ -158,8 +159,8 @@ def predict(view: View) -> None:
         answer = _answer(view)
         labels = [c.label(lang) for c in act.choices]
         st.caption(t("lesson.n_voted", lang, n=sum(counts.values()), total=size))
-        st.plotly_chart(votes_figure(labels, list(counts.values()), answer if view.revealed else None, lang),
-                        key=f"lesson_votes_{step.id}", theme=None, config={"displayModeBar": False})
+        plotly_with_alt(st, votes_figure(labels, list(counts.values()), answer if view.revealed else None, lang),
+                        None, f"lesson_votes_{step.id}", theme=None, config={"displayModeBar": False})
         if view.revealed and answer is not None:
             st.success(t("lesson.answer", lang, answer=act.choices[answer].label(lang)))
     else:
@@ -205,7 +206,9 @@ def class_runs(view: View) -> None:
     ids = {r.id for _, r in runs}
     board.runs = [r for r in board.runs if r.id in ids]
     board.curves = {k: v for k, v in board.curves.items() if k in ids}
-    st.plotly_chart(F.curves_figure(board, step.activity.group_by, lang), key=f"lesson_curves_{step.id}", theme=None)
+    group = step.activity.group_by
+    plotly_with_alt(st, F.curves_figure(board, group, lang), F.curves_alt(board, group, lang),
+                    f"lesson_curves_{step.id}", theme=None)
     if view.teacher and runs:
         arms = {a.id: a.label(lang) for a in step.activity.arms}
         st.dataframe([{t("lesson.col.nickname", lang): r.nickname, t("lesson.col.arm", lang): arms.get(arm, arm),
@@ -223,7 +226,7 @@ def reveal(view: View) -> None:
     done = sum(len(m) for m in data.measured)
     st.caption(t("lesson.reveal_counts", view.lang, votes=data.voters, runs=data.runs, done=done)
                if view.step.activity.predict else t("lesson.reveal_runs", view.lang, runs=data.runs, done=done))
-    st.plotly_chart(reveal_figure(data, view.lang, stacked=not view.teacher), key=f"lesson_reveal_{view.step.id}",
+    plotly_with_alt(st, reveal_figure(data, view.lang, stacked=not view.teacher), None, f"lesson_reveal_{view.step.id}",
                     theme=None, config={"displayModeBar": False})
 
 

@@ -11,6 +11,7 @@ from lab.figures.activations import (
     ratio_text,
 )
 from lab.i18n import t
+from ui.charts import plotly_with_alt
 
 lang = st.session_state.get("lang", "en")
 act_name = lambda name: t(f"act.name.{name}", lang)  # noqa: E731
@@ -33,7 +34,7 @@ slope = slope_col.slider(t("act.slope", lang), 0.0, 0.5, 0.01, 0.01, key="act_sl
                          help=t("act.slope.help", lang))
 x_max = range_col.slider(t("act.range", lang), 2.0, 12.0, 6.0, 1.0, key="act_range")
 if names:
-    st.plotly_chart(activation_figure(names, lang, slope, x_max), key="act_fig", theme=None)
+    plotly_with_alt(st, activation_figure(names, lang, slope, x_max), None, "act_fig", theme=None)
 else:
     st.info(t("act.pick.none", lang))
 st.caption(t("act.shade.caption", lang, percent=round(SHADE_FRACTION * 100)))
@@ -59,7 +60,7 @@ try:
 except Exception as exc:  # MNIST missing or corrupt: say so instead of a traceback
     st.error(t("error.generic", lang, message=exc))
     st.stop()
-st.plotly_chart(chain_figure(results, lang), key="chain_fig", theme=None)
+plotly_with_alt(st, chain_figure(results, lang), None, "chain_fig", theme=None)
 cols = st.columns(len(results))
 for column, res in zip(cols, results, strict=True):
     column.metric(t("act.chain.metric", lang, name=act_name(res.activation)),

@@ -16,6 +16,7 @@ from lab.lessons.race import (
     racer_label,
     run_racer,
 )
+from ui.charts import plotly_with_alt
 
 lang = st.session_state.get("lang", "en")
 tree_figure = st.cache_resource(show_spinner=False)(family_tree_figure)  # the same for every student
@@ -64,10 +65,10 @@ else:
     with st.spinner(t("opt.computing", lang)):
         trajs = [cached_racer(surface_key, r, lr, int(steps)) for r, lr in race]
         figure = cached_race_figure(surface_key, race, int(steps), lang)
-    st.plotly_chart(figure, key="race_fig", theme=None)
+    plotly_with_alt(st, figure, None, "race_fig", theme=None)
     st.caption(t("opt.race.caption", lang))
     st.subheader(t("opt.loss.title", lang))
-    st.plotly_chart(loss_figure(surface, trajs, lang), key="loss_fig", theme=None)
+    plotly_with_alt(st, loss_figure(surface, trajs, lang), None, "loss_fig", theme=None)
     table = pd.DataFrame({
         t("opt.col.optimizer", lang): [racer_label(tr.racer) for tr in trajs],
         t("opt.col.lr", lang): [f"{tr.lr:g}" for tr in trajs],
@@ -87,7 +88,7 @@ else:
 
 st.header(t("tree.title", lang))
 st.markdown(t("tree.lead", lang))
-st.plotly_chart(tree_figure(lang), key="tree_fig", theme=None, config={"displayModeBar": False})
+plotly_with_alt(st, tree_figure(lang), None, "tree_fig", theme=None, config={"displayModeBar": False})
 st.caption(t("tree.caption", lang))
 with st.expander(t("tree.extras", lang)):
     columns = {name: t(f"tree.col.{name}", lang) for name in ("class", "from", "idea")}

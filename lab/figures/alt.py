@@ -7,12 +7,14 @@ described by the same definition that draws it (lab/figures/train.py); no langua
 from __future__ import annotations
 
 import math
+import re
 
 import plotly.graph_objects as go
 
 from lab.figures.layout import END_LABEL_NAME
 
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+TAG = re.compile(r"<[^>]+>")
 
 
 def number(value: float) -> str:
@@ -31,9 +33,21 @@ def _last(xs: list, ys: list) -> tuple[object, float] | None:
     return None
 
 
+def _value(value) -> str:
+    """A bar's value: a number for people, anything else as it is."""
+    return number(value) if isinstance(value, int | float) else plain(str(value))
+
+
+def plain(text: str) -> str:
+    """A figure's text without its HTML (<b>, <br>, <sub>)."""
+    return " ".join(TAG.sub(" ", text or "").split())
+
+
 def alt_of_spec(spec: dict) -> str:
     """What a chart shows, in words: its title, then each line's (or heatmap row's) last value."""
     layout, traces = spec["layout"], spec["data"]
+    if not (layout.get("title") or {}).get("text"):
+        return untitled_alt(spec)
     title = layout["title"]["text"].replace("<br>", " ")
     x_title = layout.get("xaxis", {}).get("title", {}).get("text", "")
     notes = [a["text"] for a in layout.get("annotations", ()) if a.get("name") != END_LABEL_NAME]
@@ -55,6 +69,54 @@ def alt_of_spec(spec: dict) -> str:
     return f"{title} — {x_title} {last_x}: {values}"
 
 
+def untitled_alt(spec: dict) -> str:
+    """A figure without a title (the lab's explorable pages): its labels, then each named line's end."""
+    layout = spec["layout"]
+    # An animation (the optimizer race) ends in its last frame: its lines' ends are where each racer stopped.
+    traces = [dict(tr) for tr in spec["data"]]
+    if spec.get("frames"):
+        last = spec["frames"][-1]
+        for i, tr in zip(last.get("traces") or range(len(last["data"])), last["data"], strict=False):
+            traces[i].update({k: tr[k] for k in ("x", "y") if k in tr})
+    named = [tr for tr in traces if (tr.get("name") or tr.get("type") == "bar") and tr.get("x") is not None
+             and len(tr.get("x")) > 0]
+    axes = [plain(layout[k]["title"]["text"]) for k in sorted(layout)
+            if k.startswith(("xaxis", "yaxis")) and (layout[k].get("title") or {}).get("text")]
+    notes = [plain(a["text"]) for a in layout.get("annotations", ()) if plain(a.get("text", ""))
+             and a.get("name") != END_LABEL_NAME]
+    parts, seen = [" · ".join(dict.fromkeys(notes))] if notes else [], set()
+    if axes:
+        parts.append(" / ".join(axes))
+    for tr in named:
+        name, xs, ys = plain(tr.get("name") or ""), list(tr["x"]), list(tr.get("y") or ())
+        if name in seen or not ys or tr.get("showlegend") is False and len(xs) < 2:
+            continue
+        seen.add(name)
+        if tr.get("orientation") == "h":  # bars along x: each category is a y
+            xs, ys = ys, xs
+        if tr.get("type") == "bar" or any(isinstance(x, str) for x in xs):  # categories: every bar
+            bars = ", ".join(f"{plain(str(x))} {_value(y)}" for x, y in zip(xs, ys, strict=False))
+            parts.append(f"{name}: {bars}" if name else bars)
+        elif any(isinstance(y, str) for y in ys):
+            continue
+        elif (end := _last(xs, ys)) is not None:
+            parts.append(f"{name}: ({number(end[0])}, {number(end[1])})")
+    return "; ".join(p for p in parts if p)
+
+
 def alt_of(fig: go.Figure) -> str:
     """What a Plotly figure shows, in words (for a screen reader; the Train page's images and the permalink)."""
-    return alt_of_spec(fig.to_dict())
+    spec = fig.to_dict()
+    # Plotly 6 writes NumPy arrays as base64 ("bdata"): the values are read from the traces themselves.
+    for out, trace in zip(spec["data"], fig.data, strict=True):
+        for axis in ("x", "y"):
+            values = getattr(trace, axis, None)
+            if values is not None:
+                out[axis] = [v.item() if hasattr(v, "item") else v for v in values]
+    for out_frame, frame in zip(spec.get("frames", ()), fig.frames, strict=False):
+        for out, trace in zip(out_frame["data"], frame.data, strict=False):
+            for axis in ("x", "y"):
+                values = getattr(trace, axis, None)
+                if values is not None:
+                    out[axis] = [v.item() if hasattr(v, "item") else v for v in values]
+    return alt_of_spec(spec)
