@@ -116,6 +116,8 @@ def run_links(page: Page, run: StoredRun, link, draw) -> None:
 
 def model_file(run: StoredRun, weights) -> bytes:
     """The run's trained model as a .pt file the Draw page (or torch.load) reads."""
+    if weights is None:  # deleted since the page was drawn: nothing to give
+        return b""
     meta = {"label": run.label, "config": run.config.to_dict(), "test_acc": run.test_acc, "run_id": run.id}
     return model_bytes(weights[0], run.config.activation, run.config.leaky_slope, meta)
 
@@ -126,7 +128,11 @@ def live_run(page: Page, runs: list[StoredRun]) -> None:
     training = any(r.status == "running" for r in active)
     fresh = any(r.step == 0 and time.time() - r.created < 10 for r in active)  # its first point is awaited
     shape = replays.shape(page, runs)  # when this changes, the whole page is redrawn
-    every = (0.5 if fresh else 1.0 if training or len(shape) > len(active) else 2.0) if shape else None
+    # A tab that only follows another's run (a replay of a live run) redraws every FOLLOW_EVERY_S: thirty
+    # students who pressed one preset kept a 2-core server's second core busy at 1 s, and slowed the run.
+    following = all(r.replay for r in active) and active and len(shape) == len(active)
+    every = (FOLLOW_EVERY_S if following else 0.5 if fresh else 1.0 if training or len(shape) > len(active)
+             else 2.0) if shape else None
     st.fragment(outage.guarded(live_view), run_every=every)(page, shape)  # a banner while the store is away
 
 
@@ -135,13 +141,14 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
     lang, store = page.lang, page.store
     runs = my_runs(page)
     now_active = [r for r in runs if r.active]
-    if replays.shape(page, runs) != shape:
-        st.rerun()  # a run started or ended (or a replay's playback): redraw the whole page (history, buttons)
+    # A run started or ended (or a replay's playback): the whole page is redrawn (history, buttons), once this
+    # view has shown the news: thirty tabs of one preset redraw their pages at once, the last ones seconds later.
+    changed = replays.shape(page, runs) != shape
     played = [r for r in runs if (r.id, "playing") in shape]
     # Everything above the charts in one block, so the charts keep their places in the page and the
     # browser updates them in place: redrawing a chart is far cheaper than creating it.
     head = st.container()
-    running, waiting = store.load()
+    running, waiting = server_load(store)
     head.caption(t("train.server", lang, running=running, waiting=waiting, limit=getattr(page.executor, "slots", "…")))
     for run in now_active + played:
         replays.progress_line(page, run, head)
@@ -167,9 +174,25 @@ def live_view(page: Page, shape: tuple[tuple[str, str], ...]) -> None:
         paired = [(r.label, store.record(r.id)) for r in runs
                   if group and r.group_name == group and r.status != "queued"]
     lr = shown.config.effective_lr if shown else 0.0
-    run_charts(page, record, paired, lr, replays.figures(page, shown))  # shared by the tabs following one run
+    run_charts(page, record, paired, lr, replays.figures(page, shown, record))  # shared by the tabs following one run
     if shown is not None:
         st.caption(f"[{t('runs.interactive', lang)}](train?run={shown.id})")
+    if changed:
+        st.rerun()
+
+
+FOLLOW_EVERY_S = 2.0
+_load: dict[int, tuple[float, tuple[int, int]]] = {}  # id(store) -> (time.monotonic(), its load then)
+
+
+def server_load(store) -> tuple[int, int]:
+    """(runs training, runs queued), read at most once a second for all the tabs of this process."""
+    # Every tab's live view shows it each second: thirty tabs asked the same query thirty times.
+    seen, load = _load.get(id(store), (-1e9, (0, 0)))
+    if time.monotonic() - seen >= 1.0:
+        load = store.load()
+        _load[id(store)] = (time.monotonic(), load)
+    return load
 
 
 def run_charts(page: Page, record: RunRecord, paired, lr: float, figures: charts.LiveFigures) -> None:
@@ -213,9 +236,8 @@ def history(page: Page, runs: list[StoredRun]) -> None:
     last_group = [r.label for r in ended if r.group_name and r.group_name == ended[-1].group_name]
     chosen = st.multiselect(t("train.compare_pick", lang), list(by_label), format_func=shown.get,
                             default=last_group if len(last_group) > 1 else list(by_label)[-2:])
-    picked = [(shown[label], store.record(by_label[label].id)) for label in chosen]
-    compared = page.state.compare_memo.get((lang, *((label, charts.record_version(r)) for label, r in picked)),
-                                           lambda: [img_of(f) for f in charts.compare_figures(picked, lang)])
+    picked = [(shown[label], replays.record_of(page, by_label[label])) for label in chosen]
+    compared = replays.compared(page, picked, lambda: [img_of(f) for f in charts.compare_figures(picked, lang)])
     columns = st.container(key="train_charts_compare").columns(2)  # two a row as the run's charts (issue 17)
     for i, image in enumerate(compared):
         columns[i % 2].html(image)
@@ -226,8 +248,8 @@ def history(page: Page, runs: list[StoredRun]) -> None:
                        "application/json")
     pick = by_label[c3.selectbox(t("train.model_pick", lang), list(by_label)[::-1], key="train_pick",
                                  format_func=shown.get)]
-    if (weights := store.load_weights(pick.id)) is not None:
-        c3.download_button(t("train.dl_model", lang), lambda: model_file(pick, weights),
+    if pick.id in store.has_weights([pick.id]):  # loaded when clicked: a page's rerun deserialises no weights
+        c3.download_button(t("train.dl_model", lang), lambda: model_file(pick, store.load_weights(pick.id)),
                            f"relulab_run{pick.number}.pt", "application/octet-stream")
     l1, l2, l3 = st.columns(3)
     run_links(page, pick, l1, l2)

@@ -23,6 +23,9 @@ from ui.train import Page
 
 _shared: dict[tuple[str, str], charts.LiveFigures] = {}  # (original, lang) -> charts its followers' tabs share
 _shared_lock = threading.Lock()
+_compared: dict[tuple, list[str]] = {}  # the history's comparison images, by what they compare
+FOLLOW_READ_S = 0.5  # the followed run's events are read for its followers at most this often
+FOLLOW_S = 1.0  # the followers' charts are rebuilt at most once a second (their tabs poll once a second)
 
 
 def frame_of(page: Page, run: StoredRun) -> Frame | None:
@@ -47,22 +50,52 @@ def shape(page: Page, runs: list[StoredRun]) -> tuple[tuple[str, str], ...]:
 def record_of(page: Page, run: StoredRun) -> RunRecord:
     """The run's record as shown now: a replay's up to its playback; a live follower's, its original's."""
     # A live follower's events are its original's: one fold for every tab that follows it.
-    if run.replay and run.active:
-        return page.store.record(run.replay_of)
+    if run.replay and run.active:  # thirty tabs polling: the store is read for them at most every FOLLOW_READ_S
+        return page.store.record(run.replay_of, max_age=FOLLOW_READ_S)
     shown = frame_of(page, run)
-    upto = shown.seq if shown is not None and not shown.done else None
-    return page.store.record(run.id, upto=upto)
+    if shown is not None and not shown.done:
+        return page.store.record(run.id, upto=shown.seq)
+    if run.replay and run.status == "finished" and (original := page.store.record(run.replay_of)).status == "finished":
+        return original  # a replay's events are a copy of its original's: thirty tabs, one fold, one set of charts
+    return page.store.record(run.id)
 
 
-def figures(page: Page, run: StoredRun | None) -> charts.LiveFigures:
-    """The live charts' memo: shared by the tabs that follow one original, else the tab's own."""
-    # Thirty students pressing one preset cost the server one set of charts, not thirty.
-    if run is None or not (run.replay and run.active):
+def figures(page: Page, run: StoredRun | None, record: RunRecord) -> charts.LiveFigures:
+    """The charts' memo: shared by the tabs showing one original's record (followers, replays played out)."""
+    # Thirty students pressing one preset cost the server one set of charts, not thirty: while they follow
+    # the run, and at its end, when every tab redraws its page at once.
+    # (max_age: the record that record_of just returned, as it is, without reading the store again)
+    if run is None or not run.replay or record is not page.store.record(run.replay_of, max_age=3600.0):
         return page.state.live_figures
     with _shared_lock:
         if len(_shared) > 64:
             _shared.clear()
-        return _shared.setdefault((run.replay_of, page.lang), charts.LiveFigures(img_of))
+        live = run.active  # a finished record's charts are built once and never held back
+        return _shared.setdefault((run.replay_of, page.lang, live),
+                                  charts.LiveFigures(img_of, min_interval=FOLLOW_S if live else 0.0))
+
+
+def fingerprint(record: RunRecord) -> tuple:
+    """What tells two records' charts apart, without an object's id (an id is reused once its object is gone)."""
+    last = record.steps[-1] if record.steps else {}
+    return (record.config.get("seed"), len(record.steps), len(record.epochs), len(record.activations),
+            record.status, record.seconds, last.get("step"), last.get("loss"))
+
+
+def compared(page: Page, picked: list[tuple[str, RunRecord]], build) -> list[str]:
+    """The history's comparison images of these (label, record) pairs: shared by every tab comparing the same."""
+    # Keyed by the records themselves (a played-out replay shows its original's record), so the tabs of a
+    # class that trained one preset build one set, not one each, when the run ends and every page redraws.
+    key = (page.lang, *((label, fingerprint(record)) for label, record in picked))
+    with _shared_lock:
+        if key in _compared:
+            return _compared[key]
+    images = build()
+    with _shared_lock:
+        if len(_compared) > 64:
+            _compared.clear()
+        _compared[key] = images
+    return images
 
 
 def progress_line(page: Page, run: StoredRun, box) -> None:

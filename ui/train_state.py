@@ -81,11 +81,6 @@ class TrainState(AppKeys):
         """The Train page's charts as SVG images, each kept while the part of the record it draws stays the same."""
         return self._s.setdefault("train_figures_live", charts.LiveFigures(img_of))
 
-    @property
-    def compare_memo(self) -> charts.FigureMemo:
-        """The history's comparison figures."""
-        return self._s.setdefault("train_compare_memo", charts.FigureMemo())
-
     def run_figures(self, key: str, draw=None) -> charts.LiveFigures:
         """The figures of one run shown under key: Plotly (a permanent link's "linked"), or drawn by draw
         (the SVG images of a permanent link's run while it trains, "linked_live")."""

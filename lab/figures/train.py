@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
@@ -178,16 +179,18 @@ class FigureMemo:
     redrawing unchanged charts each second starved the training runs and the page loads.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, min_interval: float = 0.0) -> None:
         self.key: object = None
         self.value: object = None
+        self.built = -math.inf  # time.monotonic() of the last build
+        self.min_interval = min_interval
         self._lock = threading.Lock()  # tabs sharing a memo (a replay's followers) build each figure once
 
     def get(self, key: object, build):
-        """build() the first time and whenever key differs from the last call's."""
+        """build() the first time and whenever key differs from the last call's (at most once a min_interval)."""
         with self._lock:
-            if key != self.key:
-                self.key, self.value = key, build()
+            if key != self.key and time.monotonic() - self.built >= self.min_interval:
+                self.key, self.value, self.built = key, build(), time.monotonic()
             return self.value
 
 
@@ -200,8 +203,10 @@ class LiveFigures:
     page: an SVG image, sketch.img_of); by default the Plotly figure itself.
     """
 
-    def __init__(self, draw: Callable[[go.Figure], object] | None = None) -> None:
-        self._memos: defaultdict[str, FigureMemo] = defaultdict(FigureMemo)  # one per chart
+    def __init__(self, draw: Callable[[go.Figure], object] | None = None, min_interval: float = 0.0) -> None:
+        # min_interval: tabs that share these charts (a replay's followers) each poll once a second at their
+        # own moment while the run logs every ~0.1 s: without it each tab's poll found new steps and rebuilt.
+        self._memos: defaultdict[str, FigureMemo] = defaultdict(lambda: FigureMemo(min_interval))  # one per chart
         self._draw = draw or (lambda fig: fig)
 
     def get(self, record: RunRecord, paired: Runs, lang: str = "en") -> dict[str, object]:

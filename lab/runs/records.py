@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -32,23 +33,28 @@ class RecordCache:
     def __init__(self, read: Callable[[str, int, int | None], list[tuple[int, Event]]], limit: int = 256):
         self.read, self.limit = read, limit  # read(run_id, after, upto): the (seq, event) pairs after < seq <= upto
         self._records: dict[str | tuple[str, str], tuple[RunRecord, int]] = {}
+        self._read_at: dict[str | tuple[str, str], float] = {}  # slot -> time.monotonic() of its last read
         self._lock = threading.Lock()
 
-    def get(self, run_id: str, upto: int | None = None) -> RunRecord:
-        """The run's record with every stored event folded in (the one fold), or only those with seq <= upto."""
+    def get(self, run_id: str, upto: int | None = None, max_age: float = 0.0) -> RunRecord:
+        """The run's record with every stored event folded in (the one fold), or only those with seq <= upto;
+        max_age: a record read from the store at most this many seconds ago is good enough."""
         # upto: a replay played back; its partial record is kept apart and grows as upto does.
         slot = run_id if upto is None else (run_id, "upto")
         with self._lock:
             record, seen = self._records.pop(slot, (RunRecord(), 0))
+            now = time.monotonic()
             if upto is not None and upto < seen:  # played back from an earlier point: fold again
                 record, seen = RunRecord(), 0
-            if upto is None or upto > seen:
+            if (upto is None or upto > seen) and not (upto is None and now - self._read_at.get(slot, -1e9) < max_age):
                 for seq, event in self.read(run_id, seen, upto):
                     record.add(event)
                     seen = seq
+                self._read_at[slot] = now
             self._records[slot] = (record, seen)  # re-inserted: the dict's order is recency
             while len(self._records) > self.limit:
-                self._records.pop(next(iter(self._records)))
+                self._read_at.pop(oldest := next(iter(self._records)), None)
+                self._records.pop(oldest)
             return record
 
     def forget(self, run_id: str) -> None:

@@ -289,9 +289,10 @@ class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
             rows = conn.execute(query.order_by(S.events.c.seq)).all()
         return [(seq, event_from_row(kind, payload)) for seq, kind, payload in rows]
 
-    def record(self, run_id: str, upto: int | None = None) -> RunRecord:
-        """The run's record so far (folded from its events; cached per run id and seq); upto: events seq <= upto."""
-        return self.records.get(run_id, upto)
+    def record(self, run_id: str, upto: int | None = None, max_age: float = 0.0) -> RunRecord:
+        """The run's record so far (folded from its events; cached per run id and seq); upto: events seq <= upto;
+        max_age: seconds a record read before may be returned as it is (tabs following one run)."""
+        return self.records.get(run_id, upto, max_age)
 
 
 _stores: dict[str, Store] = {}
