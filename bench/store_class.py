@@ -73,7 +73,10 @@ def one_class(kind: str, db: str, n: int, slots: int | None, tmp: Path) -> dict:
         time.sleep(15)
         asyncio.run(students([(f"{kind}-warm", port)]))
         began = time.time()
-        tabs = asyncio.run(students([(f"{kind}-student{j:02d}", port) for j in range(n)]))
+        # a seed each: the same config would train once and replay for the others (issue 24), and this
+        # bench is about 30 runs writing to the store at once
+        tabs = asyncio.run(students([(f"{kind}-student{j:02d}", port, f"{QUERY}&seed={1000 + j}")
+                                     for j in range(n)]))
     finally:
         stop_processes([server.pid])
     store = Store(db)
@@ -121,8 +124,7 @@ def main() -> int:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rl-sc-", dir="/tmp"))
     os.chmod(tmp, 0o755)
-    report: dict = {"machine": f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()} "
-                               "(shared with other sessions: noisy)",
+    report: dict = {"machine": f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "query": QUERY,
                     "load_average_before": round(os.getloadavg()[0], 1)}
     pg = None
