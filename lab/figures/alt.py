@@ -108,15 +108,11 @@ def alt_of(fig: go.Figure) -> str:
     """What a Plotly figure shows, in words (for a screen reader; the Train page's images and the permalink)."""
     spec = fig.to_dict()
     # Plotly 6 writes NumPy arrays as base64 ("bdata"): the values are read from the traces themselves.
-    for out, trace in zip(spec["data"], fig.data, strict=True):
-        for axis in ("x", "y"):
-            values = getattr(trace, axis, None)
-            if values is not None:
-                out[axis] = [v.item() if hasattr(v, "item") else v for v in values]
-    for out_frame, frame in zip(spec.get("frames", ()), fig.frames, strict=False):
-        for out, trace in zip(out_frame["data"], frame.data, strict=False):
+    pairs = [(spec["data"], fig.data)] + [(out["data"], frame.data)
+                                          for out, frame in zip(spec.get("frames", ()), fig.frames, strict=False)]
+    for outs, traces in pairs:
+        for out, trace in zip(outs, traces, strict=False):
             for axis in ("x", "y"):
-                values = getattr(trace, axis, None)
-                if values is not None:
+                if (values := getattr(trace, axis, None)) is not None:
                     out[axis] = [v.item() if hasattr(v, "item") else v for v in values]
     return alt_of_spec(spec)
