@@ -22,7 +22,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
 LAYOUT_JS = r"""() => {
   const out = [];
   const sidebar = document.querySelector('[data-testid=stSidebar]');
-  const folded = sidebar && sidebar.getAttribute('aria-expanded') !== 'true';
+  const folded = sidebar && sidebar.dataset.collapsed === 'true';  // Streamlit 1.67 marks it so
   const hidden = 'svg, .katex, pre, code, script, style, noscript, .relulab-sr, '
     + '[data-testid=stSidebarCollapsedControl]';
   const skip = el => el.closest(hidden)

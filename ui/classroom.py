@@ -182,7 +182,9 @@ def live_board(page: ClassPage, class_id: str, color_by: str, projector: bool = 
         col.metric(label, counts[name], help=t("room.count.stopped_help", lang, before=counts["stopped_early"])
                    if name == "stopped" and counts["stopped_early"] else None)
     # The curves first: on a projector (1024x768, presentation mode) they sit in the first screenful.
-    plotly_with_alt(st, F.curves_figure(board, color_by, lang, height=440 if page.present else 520),
+    # Presenting: 440 px on the projector view; the teacher's own board keeps its controls above them.
+    height = (440 if projector else 380) if page.present else 520
+    plotly_with_alt(st, F.curves_figure(board, color_by, lang, height=height),
                     F.curves_alt(board, color_by, lang), "board_curves")
     st.caption(t("replay.board", lang, trained=board.trained, replayed=board.replayed))
     left, right = st.columns(2)
@@ -257,21 +259,27 @@ def teacher_view(page: ClassPage, klass: C.ClassRow, key: str) -> None:
     st.title(t("class.board_title", lang, name=C.escape_markdown(klass.name or klass.code)))
     if not klass.open:
         st.info(t("class.closed_note", lang))
-    teacher_panel(page, klass, key)  # lesson mode, above the board (ui/lesson_board.py)
-    bar = st.columns([3, 1.3, 1.3, 1.3], vertical_alignment="bottom")
-    color_by = bar[0].segmented_control(t("class.color_by", lang), F.COLOR_BY, default="activation",
+    panel = st.container()  # lesson mode, above the board (ui/lesson_board.py); filled last, below
+    # A row that wraps: in columns, a projector's large type with the sidebar open broke "Projector" in two.
+    bar = st.container(horizontal=True, vertical_alignment="bottom", key="board_bar")
+    color_by = bar.segmented_control(t("class.color_by", lang), F.COLOR_BY, default="activation",
                                         format_func=lambda c: t(f"class.by.{c}", lang), key="board_color_by",
                                         required=True)
     st.session_state.board_colors = color_by  # the projector view colours its curves the same way
-    bar[1].button(t("room.projector", lang), key="board_projector", help=t("room.projector_help", lang),
+    bar.button(t("room.projector", lang), key="board_projector", help=t("room.projector_help", lang),
                   on_click=go_board, args=(klass.code, lang, True))
-    if bar[2].button(t("class.stop_all", lang), key="board_stop_all"):
+    if bar.button(t("class.stop_all", lang), key="board_stop_all"):
         st.toast(t("class.stopped", lang, n=C.stop_all(store, klass.id, key)))
-    with bar[3].popover(t("class.close", lang), disabled=not klass.open):
+    with bar.popover(t("class.close", lang), disabled=not klass.open):
         if st.button(t("class.close_confirm", lang), key="board_close", type="primary"):
             C.close_class(store, klass.id, key)
             st.rerun()
     live_board(page, klass.id, color_by or "activation")
+    # Presenting with no lesson on, the offer of one sits under the board: at 1024x768 the class's
+    # curves stay in the first screenful (issue 23); a live lesson's step is always on top.
+    idle = st.container() if page.present else None
+    with panel:
+        teacher_panel(page, klass, key, idle)
     challenge_form(page, klass, key)
     with st.expander(t("class.links", lang), expanded=False):
         show_links(page, klass)

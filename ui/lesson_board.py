@@ -23,8 +23,8 @@ from ui import lesson_steps as S
 RECORD_S = 3.0  # the downloadable record is at most this old
 
 
-def teacher_panel(page, klass: ClassRow, key: str) -> None:
-    """The lesson's part of the board (page: ui.classroom.ClassPage, for its store, language and owner)."""
+def teacher_panel(page, klass: ClassRow, key: str, idle=None) -> None:
+    """The lesson's part of the board (page: ui.classroom.ClassPage); idle: where to offer a lesson when none is on."""
     store, lang = page.store, page.lang
     catalogue = load_lessons()
     for error in catalogue.errors:
@@ -32,13 +32,14 @@ def teacher_panel(page, klass: ClassRow, key: str) -> None:
     state = LS.current(store, klass.id)
     lesson = catalogue.lessons.get(state.lesson_id) if state else None
     if state is None or not state.live or lesson is None:
-        if state is not None and state.live:  # its file is gone or broken now: say so, offer to end it
-            st.error(t("lesson.err.gone", lang, lesson=state.lesson_id))
-            st.button(t("lesson.end", lang), key="lesson_end_gone", on_click=S.run_action,
-                      args=(LS.end, store, klass.id, key))
-        start_form(store, klass, key, catalogue.lessons, state, lang)
-        S.show_error()
-        waiting(store, klass.id, state.signature() if state else None)
+        with idle if idle is not None else st.container():
+            if state is not None and state.live:  # its file is gone or broken now: say so, offer to end it
+                st.error(t("lesson.err.gone", lang, lesson=state.lesson_id))
+                st.button(t("lesson.end", lang), key="lesson_end_gone", on_click=S.run_action,
+                          args=(LS.end, store, klass.id, key))
+            start_form(store, klass, key, catalogue.lessons, state, lang)
+            S.show_error()
+            waiting(store, klass.id, state.signature() if state else None)
         return
     view = S.View(store, klass.id, lesson, state, lang, page.owner, key=key,
                   present=bool(st.session_state.get("present")))

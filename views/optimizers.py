@@ -38,14 +38,16 @@ def cached_race_figure(surface_key: str, race: tuple[tuple[str, float], ...], st
 st.title(t("opt.title", lang))
 st.markdown(t("opt.lead", lang))
 
-top = st.columns([3, 5, 2], gap="medium")
+# The racers on a row of their own: beside the surface, a projector's large type with the sidebar open
+# left the surface's name 95 px (issue 23).
+top = st.columns([3, 1], gap="medium")
 surface_key = top[0].selectbox(t("opt.surface", lang), list(SURFACES), index=1, key="race_surface",
                                format_func=lambda k: t(f"surface.{k}", lang))
 surface = SURFACES[surface_key]
-racers = top[1].multiselect(t("opt.racers", lang), RACER_ORDER, default=list(DEFAULT_RACERS),
-                            format_func=racer_label, key="race_racers")
-steps = top[2].number_input(t("opt.steps", lang), 10, 2000, surface.default_steps, 10,
+steps = top[1].number_input(t("opt.steps", lang), 10, 2000, surface.default_steps, 10,
                             key=f"race_steps_{surface_key}")
+racers = st.multiselect(t("opt.racers", lang), RACER_ORDER, default=list(DEFAULT_RACERS),
+                        format_func=racer_label, key="race_racers")
 st.caption(t(f"surface.{surface_key}.about", lang, x=surface.start[0], y=surface.start[1]))
 
 # One lr per racer; keys carry the surface so each surface starts from its own defaults.
