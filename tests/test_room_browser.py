@@ -23,6 +23,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lab.classroom import classes as C
+from lab.lesson_mode import state as LS
+from lab.lesson_mode.loader import load_lessons
 from lab.engine.events import RunEnded, StepsLogged
 from lab.i18n import t
 from lab.runs.store import Store
@@ -41,6 +43,7 @@ ABOVE_THE_FOLD = {"train": ('img[data-meta="loss-step"]', 'img[data-meta="grad-l
 AXE_SIZES = ("phone", "laptop")  # axe on a phone and a desktop (issue 23); the layout walk at every size
 TIMES: dict[str, float] = {}
 DAY_S = 86_400
+LESSON_STUDENT = "student-room-lesson-01"
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +59,14 @@ def room(tmp_path_factory):
     C.send_challenge(store, klass.id, key, scenes.VANISHING)
     scenes.write_run(store, scenes.LEARNING.replace(epochs=1), scenes.OWNER, scenes.STEPS_PER_EPOCH, end="finished")
     scenes.write_run(store, scenes.VANISHING, scenes.OWNER, 900, **member.run_args())
+    # A second class in the middle of the lesson: its teacher's board (the step on top) and a student's page.
+    lesson_class, lesson_key = C.create_class(store, "7C")
+    C.join(store, lesson_class.code, LESSON_STUDENT, "Grace")
+    LS.start(store, lesson_class.id, lesson_key, load_lessons().lessons["relu"])
     proc, url = start_streamlit({"RELULAB_DB": db, "RELULAB_GRACE_S": "3600",
                                  "RELULAB_STORE_PATIENCE_S": str(DAY_S)})
     started = time.monotonic()
-    yield {"url": url, "code": klass.code, "key": key, "store": store}
+    yield {"url": url, "code": klass.code, "key": key, "store": store, "lesson_key": lesson_key}
     print("\nroom browser checks:", {k: f"{v:.0f} s" for k, v in TIMES.items()},
           f"total {time.monotonic() - started:.0f} s")
     stop_process(proc, timeout=20)
@@ -72,13 +79,17 @@ def pages(room: dict, lang: str, present: int) -> dict[str, str]:
     return {"home": f"/?{q}", "train": f"/train?{q}", "draw": f"/draw?{q}", "activations": f"/activations?{q}",
             "optimizers": f"/optimizers?{q}", "class": f"/classroom?{q}",
             "board": f"/classroom?board={room['code']}&{q}",
-            "projector": f"/classroom?board={room['code']}&view=projector&{q}"}
+            "projector": f"/classroom?board={room['code']}&view=projector&{q}",
+            # last: the student's cookie and the teacher link change who this browser is for the pages after
+            "lesson": f"/lesson?{q}", "lesson-board": f"/classroom?teacher={room['lesson_key']}&{q}"}
 
 
 READY = {  # what each page draws last: the checks wait for it
     "home": ".relulab-diagram svg", "train": 'img[data-meta="grad-lines"]', "draw": "canvas.upper-canvas",
     "activations": "[data-testid=stPlotlyChart] .main-svg", "optimizers": "[data-testid=stPlotlyChart] .main-svg",
-    "class": "[data-testid=stForm]", "board": ".js-plotly-plot", "projector": ".js-plotly-plot"}
+    "class": "[data-testid=stForm]", "board": ".js-plotly-plot", "projector": ".js-plotly-plot",
+    "lesson": ".st-key-lesson_step_forward_backward .relulab-diagram svg",
+    "lesson-board": ".st-key-lesson_step_forward_backward .js-plotly-plot"}
 
 
 @pytest.mark.parametrize("present", [0, 1], ids=["plain", "present"])
@@ -99,6 +110,8 @@ def test_every_page_fits_and_passes_axe(room, browser, size, lang, present):
     try:
         for name, path in pages(room, lang, present).items():
             t0 = time.monotonic()
+            if name == "lesson":
+                context.add_cookies([{"name": COOKIE, "value": LESSON_STUDENT, "domain": host, "path": "/"}])
             pg.goto(room["url"] + path)
             wait_for_app(pg)
             pg.locator(READY[name]).first.wait_for()

@@ -19,7 +19,7 @@ from lab.runs.store import Store
 from lab.web import presence
 from ui import outage
 from ui.charts import plotly_with_alt
-from ui.lesson_board import teacher_panel
+from ui.lesson_board import lesson_on, teacher_panel
 
 KEEP = "—"  # a challenge selector left at the preset's value
 REFRESH_S = 1.0  # a new run shows within ~1.5 s (target 3 s); ~140 ms server time at 300 runs
@@ -256,7 +256,16 @@ def projector_view(page: ClassPage, klass: C.ClassRow) -> None:
 def teacher_view(page: ClassPage, klass: C.ClassRow, key: str) -> None:
     """The board with the teacher's controls: colours, projector view, stop all, close, challenge, links."""
     lang, store = page.lang, page.store
-    st.title(t("class.board_title", lang, name=C.escape_markdown(klass.name or klass.code)))
+    title = t("class.board_title", lang, name=C.escape_markdown(klass.name or klass.code))
+    idle = None
+    if page.present and not lesson_on(store, klass.id):
+        # Presenting with no lesson on, lesson mode is a popover beside the title: at 1024x768 the class's
+        # curves stay in the first screenful (issue 23), and a started lesson's step shows on top.
+        head = st.columns([3, 1], vertical_alignment="center")
+        head[0].title(title)
+        idle = head[1].popover(t("lesson.mode", lang), icon=":material/school:", key="lesson_offer")
+    else:
+        st.title(title)
     if not klass.open:
         st.info(t("class.closed_note", lang))
     panel = st.container()  # lesson mode, above the board (ui/lesson_board.py); filled last, below
@@ -275,9 +284,6 @@ def teacher_view(page: ClassPage, klass: C.ClassRow, key: str) -> None:
             C.close_class(store, klass.id, key)
             st.rerun()
     live_board(page, klass.id, color_by or "activation")
-    # Presenting with no lesson on, the offer of one sits under the board: at 1024x768 the class's
-    # curves stay in the first screenful (issue 23); a live lesson's step is always on top.
-    idle = st.container() if page.present else None
     with panel:
         teacher_panel(page, klass, key, idle)
     challenge_form(page, klass, key)

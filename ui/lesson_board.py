@@ -32,12 +32,12 @@ def teacher_panel(page, klass: ClassRow, key: str, idle=None) -> None:
     state = LS.current(store, klass.id)
     lesson = catalogue.lessons.get(state.lesson_id) if state else None
     if state is None or not state.live or lesson is None:
-        with idle if idle is not None else st.container():
+        with idle if idle is not None else st.container():  # idle: a popover in the board's row of controls
             if state is not None and state.live:  # its file is gone or broken now: say so, offer to end it
                 st.error(t("lesson.err.gone", lang, lesson=state.lesson_id))
                 st.button(t("lesson.end", lang), key="lesson_end_gone", on_click=S.run_action,
                           args=(LS.end, store, klass.id, key))
-            start_form(store, klass, key, catalogue.lessons, state, lang)
+            start_form(store, klass, key, catalogue.lessons, state, lang, boxed=idle is None)
             S.show_error()
             waiting(store, klass.id, state.signature() if state else None)
         return
@@ -92,12 +92,20 @@ def waiting(store: Store, class_id: str, seen: tuple | None) -> None:
         st.rerun(scope="app")
 
 
-def start_form(store: Store, klass: ClassRow, key: str, lessons: dict[str, Lesson], state, lang: str) -> None:
-    """Pick a lesson and start it (an ended one resumes at its step)."""
+def lesson_on(store: Store, class_id: str) -> bool:
+    """Whether a lesson is live on this class (its file still loads): its step is then on top of the board."""
+    state = LS.current(store, class_id)
+    return bool(state and state.live and state.lesson_id in load_lessons().lessons)
+
+
+def start_form(store: Store, klass: ClassRow, key: str, lessons: dict[str, Lesson], state, lang: str,
+               boxed: bool = True) -> None:
+    """Pick a lesson and start it (an ended one resumes at its step); boxed under its heading, or bare (a popover)."""
     if not lessons:
         return
-    with st.container(border=True, key="lesson_start"):
-        st.markdown(f"**{t('lesson.mode', lang)}**")
+    with st.container(border=boxed, key="lesson_start"):
+        if boxed:
+            st.markdown(f"**{t('lesson.mode', lang)}**")
         st.caption(t("lesson.mode_help", lang))
         ids = list(lessons)
         # A radio, not a selectbox: Streamlit's select shows its value in one <input> line, which cuts a
@@ -115,27 +123,27 @@ def controls(view: S.View, klass: ClassRow) -> None:
     """Back, Next, Reveal (or Hide), Unlock (or Lock) exploration, End, and the record's downloads."""
     lang, store, key, lesson, step = view.lang, view.store, view.key, view.lesson, view.step
     last = len(lesson.steps) - 1
-    cols = st.columns([1, 1, 1.2, 1.4, 1, 0.7, 0.7], vertical_alignment="center")
-    cols[0].button(t("lesson.back", lang), key="lesson_back", icon=":material/arrow_back:", width="stretch",
-                   disabled=view.index == 0, on_click=S.run_action,
-                   args=(LS.go, store, view.class_id, key, lesson, step.id, view.index - 1))
-    cols[1].button(t("lesson.next", lang), key="lesson_next", icon=":material/arrow_forward:", type="primary",
-                   width="stretch", disabled=view.index == last, on_click=S.run_action,
-                   args=(LS.go, store, view.class_id, key, lesson, step.id, view.index + 1))
-    cols[2].button(t("lesson.hide" if view.revealed else "lesson.reveal", lang), key="lesson_reveal",
-                   icon=":material/visibility:", width="stretch", disabled=not step.hides, on_click=S.run_action,
-                   args=(LS.reveal, store, view.class_id, key, step.id, not view.revealed),
-                   help=t("lesson.reveal_help", lang))
-    cols[3].button(t("lesson.lock" if view.state.unlocked else "lesson.unlock", lang), key="lesson_unlock",
-                   icon=":material/lock_open:" if not view.state.unlocked else ":material/lock:", width="stretch",
-                   on_click=S.run_action, args=(LS.unlock, store, view.class_id, key, not view.state.unlocked),
-                   help=t("lesson.unlock_help", lang))
-    with cols[4].popover(t("lesson.end", lang), width="stretch"):
+    # A row that wraps: in columns, a projector's 1024 px in presentation type broke "JSON" in two.
+    row = st.container(horizontal=True, vertical_alignment="center", key="lesson_controls")
+    row.button(t("lesson.back", lang), key="lesson_back", icon=":material/arrow_back:",
+               disabled=view.index == 0, on_click=S.run_action,
+               args=(LS.go, store, view.class_id, key, lesson, step.id, view.index - 1))
+    row.button(t("lesson.next", lang), key="lesson_next", icon=":material/arrow_forward:", type="primary",
+               disabled=view.index == last, on_click=S.run_action,
+               args=(LS.go, store, view.class_id, key, lesson, step.id, view.index + 1))
+    row.button(t("lesson.hide" if view.revealed else "lesson.reveal", lang), key="lesson_reveal",
+               icon=":material/visibility:", disabled=not step.hides, on_click=S.run_action,
+               args=(LS.reveal, store, view.class_id, key, step.id, not view.revealed),
+               help=t("lesson.reveal_help", lang))
+    row.button(t("lesson.lock" if view.state.unlocked else "lesson.unlock", lang), key="lesson_unlock",
+               icon=":material/lock_open:" if not view.state.unlocked else ":material/lock:",
+               on_click=S.run_action, args=(LS.unlock, store, view.class_id, key, not view.state.unlocked),
+               help=t("lesson.unlock_help", lang))
+    with row.popover(t("lesson.end", lang)):
         st.button(t("lesson.end_confirm", lang), key="lesson_end", type="primary", on_click=S.run_action,
                   args=(LS.end, store, view.class_id, key))
-    with cols[5]:
+    with row.container(horizontal=True, width="content", gap="small"):
         download(view, klass, "csv")
-    with cols[6]:
         download(view, klass, "json")
     if view.state.unlocked:
         st.caption(t("lesson.unlocked_note", lang))
@@ -149,5 +157,5 @@ def download(view: S.View, klass: ClassRow, kind: str) -> None:
     store, lesson = view.store, view.lesson
     build, mime = {"csv": (R.export_csv, "text/csv"), "json": (R.export_json, "application/json")}[kind]
     st.download_button(kind.upper(), build(store, klass, lesson), f"lesson-{lesson.id}-{klass.code}.{kind}", mime,
-                       key=f"lesson_{kind}", width="stretch", help=t("lesson.export_help", view.lang),
+                       key=f"lesson_{kind}", help=t("lesson.export_help", view.lang),
                        on_click="ignore")

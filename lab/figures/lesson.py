@@ -9,6 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from lab.figures.board import FONT, PALETTE
+from lab.figures.layout import wrap_title
 from lab.i18n import t
 from lab.lesson_mode.record import Reveal
 
@@ -25,7 +26,10 @@ def votes_figure(labels: list[str], counts: list[int], answer: int | None, lang:
     """One horizontal bar per choice with its number of votes; the answer (if shown) in green."""
     colors = [ANSWER if i == answer else VOTE for i in range(len(labels))]
     total = sum(counts) or 1
-    data = [dict(type="bar", orientation="h", y=labels, x=counts, marker=dict(color=colors),
+    # Each choice on lines of at most 18 characters: on one line, beside the bars of a 1024 px projector's
+    # narrow column, "The sigmoid's slope: at most 0.25" lost its start.
+    data = [dict(type="bar", orientation="h", y=[wrap_title(label, 18) for label in labels], x=counts,
+                 marker=dict(color=colors),
                  text=[f"{c} ({c / total:.0%})" for c in counts], textposition="auto", textfont=dict(size=FONT),
                  hovertemplate="%{y}: %{x}<extra></extra>")]
     layout = dict(meta="lesson-votes", height=max(220, 90 + 70 * len(labels)), font=dict(size=FONT),
