@@ -122,6 +122,8 @@ def main() -> None:
                 screens[lang][0].goto(f"{base}/lesson?lang={lang}")
                 screens[lang][1].goto(f"{base}/classroom?teacher={key}&lang={lang}&present=1")
                 if lang == "en":  # the board starts the lesson, as a teacher does (its figures built first)
+                    # presenting, lesson mode is a popover beside the board's title
+                    screens[lang][1].locator(".st-key-lesson_offer button").first.click(timeout=120_000)
                     screens[lang][1].get_by_role("button", name="Start the lesson").click(timeout=120_000)
                     wait_step(screens[lang][1], lesson.steps[0].id, timeout=300)
             for i, step in enumerate(lesson.steps):

@@ -142,20 +142,19 @@ def controls(view: S.View, klass: ClassRow) -> None:
     with row.popover(t("lesson.end", lang)):
         st.button(t("lesson.end_confirm", lang), key="lesson_end", type="primary", on_click=S.run_action,
                   args=(LS.end, store, view.class_id, key))
-    with row.container(horizontal=True, width="content", gap="small"):
-        download(view, klass, "csv")
-        download(view, klass, "json")
+    with row:
+        downloads(view, klass)
     if view.state.unlocked:
         st.caption(t("lesson.unlocked_note", lang))
 
 
 @st.fragment(run_every=RECORD_S)
-def download(view: S.View, klass: ClassRow, kind: str) -> None:
-    """The lesson's record as CSV or JSON, rebuilt every few seconds."""
+def downloads(view: S.View, klass: ClassRow) -> None:
+    """The lesson's record as CSV and as JSON, side by side, rebuilt every few seconds."""
     # Not built when clicked: a file made on a click is referenced by no element, and the page's
     # once-a-second fragments had Streamlit (1.67) delete it before a busy browser fetched it.
     store, lesson = view.store, view.lesson
-    build, mime = {"csv": (R.export_csv, "text/csv"), "json": (R.export_json, "application/json")}[kind]
-    st.download_button(kind.upper(), build(store, klass, lesson), f"lesson-{lesson.id}-{klass.code}.{kind}", mime,
-                       key=f"lesson_{kind}", help=t("lesson.export_help", view.lang),
-                       on_click="ignore")
+    with st.container(horizontal=True, width="content", gap="small"):  # one fragment: two stacked in a row
+        for kind, build, mime in (("csv", R.export_csv, "text/csv"), ("json", R.export_json, "application/json")):
+            st.download_button(kind.upper(), build(store, klass, lesson), f"lesson-{lesson.id}-{klass.code}.{kind}",
+                               mime, key=f"lesson_{kind}", help=t("lesson.export_help", view.lang), on_click="ignore")
