@@ -62,14 +62,16 @@ def new_app(trained: dict | None = None, lang: str = "en", results: dict | None 
     at.session_state["owner"] = owner = new_token()
     store = open_store()
     for name, source in (trained or {}).items():
-        run = store.create_run(source.config, owner)
-        store.claim("local", run.id)
+        # An executor of its own: a local worker left polling the shared store by another test of this
+        # process could claim the queued row first and train it ("still training" in the picker).
+        run = store.create_run(source.config, owner, executor="test")
+        store.claim("test", run.id)
         store.save_weights(run.id, source.snapshot(), 1)
         status, test_acc = (results or {}).get(name, ("finished", None))
         if test_acc is not None:
             store.append_events(run.id, [EpochEnded(1, 0.5, test_acc, test_acc, 1.0)])
         if not source.live:
-            store.finish(run.id, RunEnded(status, f"{status} (test)", 1, 0.5, 1.0))
+            assert store.finish(run.id, RunEnded(status, f"{status} (test)", 1, 0.5, 1.0)), store.get_run(run.id)
         LABEL[name] = run.label
     return at
 

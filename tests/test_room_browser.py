@@ -23,10 +23,10 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lab.classroom import classes as C
-from lab.lesson_mode import state as LS
-from lab.lesson_mode.loader import load_lessons
 from lab.engine.events import RunEnded, StepsLogged
 from lab.i18n import t
+from lab.lesson_mode import state as LS
+from lab.lesson_mode.loader import load_lessons
 from lab.runs.store import Store
 from lab.web.presence import COOKIE, TEACHER_COOKIE
 from tests import scenes

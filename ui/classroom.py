@@ -268,15 +268,15 @@ def teacher_view(page: ClassPage, klass: C.ClassRow, key: str) -> None:
         st.title(title)
     if not klass.open:
         st.info(t("class.closed_note", lang))
-    panel = st.container()  # lesson mode, above the board (ui/lesson_board.py); filled last, below
+    panel = st.container()  # a live lesson's step, above the board (ui/lesson_board.py); filled below
     # A row that wraps: in columns, a projector's large type with the sidebar open broke "Projector" in two.
     bar = st.container(horizontal=True, vertical_alignment="bottom", key="board_bar")
     color_by = bar.segmented_control(t("class.color_by", lang), F.COLOR_BY, default="activation",
-                                        format_func=lambda c: t(f"class.by.{c}", lang), key="board_color_by",
-                                        required=True)
+                                     format_func=lambda c: t(f"class.by.{c}", lang), key="board_color_by",
+                                     required=True)
     st.session_state.board_colors = color_by  # the projector view colours its curves the same way
     bar.button(t("room.projector", lang), key="board_projector", help=t("room.projector_help", lang),
-                  on_click=go_board, args=(klass.code, lang, True))
+               on_click=go_board, args=(klass.code, lang, True))
     if bar.button(t("class.stop_all", lang), key="board_stop_all"):
         st.toast(t("class.stopped", lang, n=C.stop_all(store, klass.id, key)))
     with bar.popover(t("class.close", lang), disabled=not klass.open):

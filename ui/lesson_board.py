@@ -32,7 +32,7 @@ def teacher_panel(page, klass: ClassRow, key: str, idle=None) -> None:
     state = LS.current(store, klass.id)
     lesson = catalogue.lessons.get(state.lesson_id) if state else None
     if state is None or not state.live or lesson is None:
-        with idle if idle is not None else st.container():  # idle: a popover in the board's row of controls
+        with idle if idle is not None else st.container():  # idle: a popover beside the board's title
             if state is not None and state.live:  # its file is gone or broken now: say so, offer to end it
                 st.error(t("lesson.err.gone", lang, lesson=state.lesson_id))
                 st.button(t("lesson.end", lang), key="lesson_end_gone", on_click=S.run_action,
@@ -154,7 +154,8 @@ def downloads(view: S.View, klass: ClassRow) -> None:
     # Not built when clicked: a file made on a click is referenced by no element, and the page's
     # once-a-second fragments had Streamlit (1.67) delete it before a busy browser fetched it.
     store, lesson = view.store, view.lesson
-    with st.container(horizontal=True, width="content", gap="small"):  # one fragment: two stacked in a row
+    # One fragment for both: two fragments in the controls' row stood one above the other.
+    with st.container(horizontal=True, width="content", gap="small"):
         for kind, build, mime in (("csv", R.export_csv, "text/csv"), ("json", R.export_json, "application/json")):
             st.download_button(kind.upper(), build(store, klass, lesson), f"lesson-{lesson.id}-{klass.code}.{kind}",
                                mime, key=f"lesson_{kind}", help=t("lesson.export_help", view.lang), on_click="ignore")
