@@ -46,14 +46,18 @@ def _worker_main(url: str, threads: int, parent: int) -> None:
     def watch_parent() -> None:
         while os.getppid() == parent:
             time.sleep(0.25)
-        # The server is gone (killed): the run in hand cannot be seen by anyone; end it honestly.
-        try:
-            for run in store.list_runs(statuses=["running"]):
-                if run.pid == os.getpid():
-                    store.end_without_events(run.id, "interrupted",
-                                             f"Interrupted at step {run.step}: the server stopped.")
-        except StoreError:  # no store either: its heartbeat goes stale, and any reader ends it
-            pass
+        # The server is gone (killed): the run in hand cannot be seen by anyone; end it honestly. A busy
+        # store (SQLite locked while a new server starts) is tried again for ~10 s: given up at once, the
+        # run read "running" until its heartbeat went stale, minutes later.
+        for _ in range(20):
+            try:
+                for run in store.list_runs(statuses=["running"]):
+                    if run.pid == os.getpid():
+                        store.end_without_events(run.id, "interrupted",
+                                                 f"Interrupted at step {run.step}: the server stopped.")
+                break
+            except StoreError:  # no store either: its heartbeat goes stale, and any reader ends it
+                time.sleep(0.5)
         os._exit(0)
 
     threading.Thread(target=watch_parent, name="relulab-parent", daemon=True).start()
