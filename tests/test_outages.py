@@ -19,9 +19,9 @@ import pytest
 
 from lab.engine.config import RunConfig
 from lab.engine.events import RunEnded, StepsLogged
+from lab.runs.errors import StoreUnavailable
 from lab.runs.execute import WRITERS, execute_run
 from lab.runs.recovery import PATIENCE_S, STALE_HEARTBEAT_S
-from lab.runs.schema import StoreUnavailable
 from lab.runs.store import Store
 from tests.conftest import ROOT
 from tests.outage import assert_nothing_lost, fill, refuse_connections, train_aside, wait_until

@@ -141,16 +141,22 @@ def test_stop_reaches_a_training_run_through_the_store_within_a_second(store_url
 
 def test_a_checkpoint_lets_other_pages_use_a_model_that_is_still_learning(store_url, mnist):
     store = Store(store_url)
-    run = store.create_run(RunConfig(depth=1, width=64, epochs=3, train_subset=6000), "alice")
+    # Long enough that an epoch ends more than a second in (the writer's first checkpoint) well before
+    # the last: the final weights are written before the run's status, so a short run could show them
+    # to a reader that still reads "running".
+    run = store.create_run(RunConfig(depth=1, width=64, epochs=40, train_subset=6000), "alice")
     thread = threading.Thread(target=execute_run, args=(store, run.id), kwargs={"threads": 1, "data": mnist})
     thread.start()
     deadline = time.monotonic() + 120
     while store.load_weights(run.id) is None and time.monotonic() < deadline:
         time.sleep(0.05)
     live = store.load_weights(run.id)
-    was_running = store.get_run(run.id).status == "running"
+    (learning,) = browser_models(store, "alice")
+    still_running, learning_live = store.get_run(run.id).status == "running", learning.live
+    store.request_stop(run.id, "alice")
     thread.join(120)
-    assert live is not None and (live[1] == "checkpoint" or not was_running)
+    assert live is not None and live[1] == "checkpoint" and still_running and learning_live
+    assert learning.snapshot()["fc1.weight"].shape == (64, 784)
     (source,) = browser_models(store, "alice")
     assert source.run_id == run.id and source.test_acc == store.get_run(run.id).test_acc and not source.live
     assert run_model(store, run.id).snapshot()["fc1.weight"].shape == (64, 784)

@@ -19,7 +19,7 @@ from lab.runs.store import Store
 from lab.web import presence
 from ui import outage
 from ui.charts import plotly_with_alt
-from ui.lesson_board import lesson_on, teacher_panel
+from ui.lesson_board import lesson_on, lesson_state, teacher_panel
 
 KEEP = "—"  # a challenge selector left at the preset's value
 REFRESH_S = 1.0  # a new run shows within ~1.5 s (target 3 s); ~140 ms server time at 300 runs
@@ -257,8 +257,8 @@ def teacher_view(page: ClassPage, klass: C.ClassRow, key: str) -> None:
     """The board with the teacher's controls: colours, projector view, stop all, close, challenge, links."""
     lang, store = page.lang, page.store
     title = t("class.board_title", lang, name=C.escape_markdown(klass.name or klass.code))
-    idle = None
-    if page.present and not lesson_on(store, klass.id):
+    idle, lesson = None, lesson_state(store, klass.id)
+    if page.present and not lesson_on(lesson):
         # Presenting with no lesson on, lesson mode is a popover beside the title: at 1024x768 the class's
         # curves stay in the first screenful (issue 23), and a started lesson's step shows on top.
         head = st.columns([3, 1], vertical_alignment="center")
@@ -285,7 +285,7 @@ def teacher_view(page: ClassPage, klass: C.ClassRow, key: str) -> None:
             st.rerun()
     live_board(page, klass.id, color_by or "activation")
     with panel:
-        teacher_panel(page, klass, key, idle)
+        teacher_panel(page, klass, key, lesson, idle)
     challenge_form(page, klass, key)
     with st.expander(t("class.links", lang), expanded=False):
         show_links(page, klass)

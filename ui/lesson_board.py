@@ -1,9 +1,9 @@
 """Lesson mode on the class board: start a lesson, then Back / Next / Reveal / Unlock exploration, the step
 as the projector shows it with the class's live answers, and the lesson's record as CSV or JSON.
 
-ui/classroom.py's teacher view calls teacher_panel(page, klass, key) above the board. Every action is a
-write to the store (lab/lesson_mode/state.py) checked against the teacher key; a second teacher tab
-follows the first within a second.
+ui/classroom.py's teacher view calls teacher_panel(page, klass, key, lesson_state(...)) above the board.
+Every action is a write to the store (lab/lesson_mode/state.py) checked against the teacher key; a
+second teacher tab follows the first within a second.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from ui import lesson_steps as S
 RECORD_S = 3.0  # the downloadable record is at most this old
 
 
-def teacher_panel(page, klass: ClassRow, key: str, idle=None) -> None:
-    """The lesson's part of the board (page: ui.classroom.ClassPage); idle: where to offer a lesson when none is on."""
+def teacher_panel(page, klass: ClassRow, key: str, state, idle=None) -> None:
+    """The lesson's part of the board (page: ui.classroom.ClassPage); state: lesson_state()'s read; idle: where to
+    offer a lesson when none is on."""
     store, lang = page.store, page.lang
     catalogue = load_lessons()
     for error in catalogue.errors:
         st.error(error.message(lang), icon=":material/error:")
-    state = LS.current(store, klass.id)
     lesson = catalogue.lessons.get(state.lesson_id) if state else None
     if state is None or not state.live or lesson is None:
         with idle if idle is not None else st.container():  # idle: a popover beside the board's title
@@ -92,9 +92,13 @@ def waiting(store: Store, class_id: str, seen: tuple | None) -> None:
         st.rerun(scope="app")
 
 
-def lesson_on(store: Store, class_id: str) -> bool:
-    """Whether a lesson is live on this class (its file still loads): its step is then on top of the board."""
-    state = LS.current(store, class_id)
+def lesson_state(store: Store, class_id: str):
+    """The class's lesson state (LS.current), read once per redraw of the board; None before any lesson."""
+    return LS.current(store, class_id)
+
+
+def lesson_on(state) -> bool:
+    """Whether a lesson state is live (its file still loads): its step is then on top of the board."""
     return bool(state and state.live and state.lesson_id in load_lessons().lessons)
 
 

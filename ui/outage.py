@@ -14,7 +14,7 @@ import time
 import streamlit as st
 
 from lab.i18n import t
-from lab.runs.schema import StoreUnavailable
+from lab.runs.errors import StoreUnavailable
 from lab.runs.store import ACTIVE, Store, StoreError, open_store
 
 POLL_S = 2.0  # a page waiting for the store asks again this often

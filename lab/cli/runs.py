@@ -17,8 +17,8 @@ from pathlib import Path
 from lab.engine.config import RunConfig
 from lab.engine.events import RunEnded
 from lab.i18n import t
+from lab.runs.errors import safe_url
 from lab.runs.identity import key_for, local_trains_on
-from lab.runs.schema import safe_url
 from lab.runs.store import Store, StoreError, open_store
 from lab.runs.stored import StoredRun
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import statistics
+import time
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from lab.engine.config import RunConfig
 from lab.runs import schema as S
+from lab.runs.stored import ACTIVE, StoredRun
 
 WINDOW_S = 1800.0  # "lately": about a lesson
 RECENT = 20  # runs whose pace estimates a queued run's start
@@ -83,3 +85,34 @@ def start_in(conn: Connection, executor: str, ahead_steps: list[int], now: float
     left = sum(max(0, (total or steps_of(RunConfig.from_dict(json.loads(config)))) - step) * pace
                for step, total, config in training)
     return (left + sum(ahead_steps) * pace) / max(1, len(training))
+
+
+class StoreQueue:
+    """Store's queue reads (a part of lab.runs.store.Store); they run in the Store's transactions (self.tx())."""
+
+    def queue_place(self, run: StoredRun) -> int:
+        """1-based place of a queued run in its executor's fair queue (a follower: its original's); 0 if not queued."""
+        return self.queue_wait(run)[0]
+
+    def queue_wait(self, run: StoredRun) -> tuple[int, float | None]:
+        """(place in the fair queue, about how many seconds until it starts or None); (0, None) if not queued."""
+        if run.status != "queued":
+            return 0, None
+        lead = self.get_run(run.replay_of) if run.replay_of else run
+        if lead is None or lead.status != "queued":
+            return 0, None
+        now = time.time()
+        with self.tx() as conn:
+            at, ahead = place(conn, lead.id, lead.executor, now)
+            if not at:
+                return 0, None
+            configs = conn.execute(select(S.runs.c.config).where(S.runs.c.id.in_(ahead))).scalars().all()
+            steps = [steps_of(RunConfig.from_dict(json.loads(c))) for c in configs]
+            return at, start_in(conn, lead.executor, steps, now)
+
+    def load(self) -> tuple[int, int]:
+        """(runs training, runs queued) in the whole store."""
+        with self.tx() as conn:
+            counts = dict(conn.execute(select(S.runs.c.status, func.count()).where(  # replays cost nothing
+                S.runs.c.status.in_(ACTIVE), S.runs.c.replay_of.is_(None)).group_by(S.runs.c.status)).all())
+        return counts.get("running", 0), counts.get("queued", 0)

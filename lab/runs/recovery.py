@@ -20,7 +20,7 @@ import time
 from sqlalchemy import insert, select, update
 
 from lab.runs import schema as S
-from lab.runs.schema import StoreError
+from lab.runs.errors import StoreError
 from lab.runs.stored import ACTIVE, StoredRun
 
 PATIENCE_S = float(os.environ.get("RELULAB_STORE_PATIENCE_S", "300"))  # a trainer rides out an outage this long

@@ -1,5 +1,7 @@
 """The run store's tables (SQLAlchemy Core), its version check, and how a database URL is opened.
 
+Its errors, and their sentences for people, are in lab.runs.errors.
+
 SQLite is the embedded default (a file under runs/, WAL mode); PostgreSQL through
 `postgresql+psycopg://...`. Timestamps are float seconds since the epoch (time.time()),
 the same on every database. No Streamlit, no torch here.
@@ -30,6 +32,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from lab.runs.errors import StoreError, safe_url, store_error
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = "relulab"
@@ -163,14 +167,6 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
 }
 
 
-class StoreError(RuntimeError):
-    """The run store cannot be used; the message says why and what to do, for people."""
-
-
-class StoreUnavailable(StoreError):
-    """The store is there but does not answer now (down, unreachable, full, locked): worth waiting for."""
-
-
 def database_url(url: str | None = None) -> str:
     """The URL to use: the argument, else $RELULAB_DB, else the embedded SQLite file."""
     url = url or os.environ.get("RELULAB_DB", "").strip()
@@ -208,52 +204,6 @@ def make_engine(url: str) -> Engine:
                          "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user:password@host/db.") from exc
     except OSError as exc:
         raise StoreError(f"Cannot create the folder for the run store: {exc}") from exc
-
-
-def explain(exc: BaseException, url: str) -> str:
-    """A sentence for people about a database error (never a traceback)."""
-    return _explained(exc, url)[0]
-
-
-def store_error(exc: BaseException, url: str) -> StoreError:
-    """The StoreError for a database error: StoreUnavailable when waiting may cure it."""
-    message, passing = _explained(exc, url)
-    return (StoreUnavailable if passing else StoreError)(message)
-
-
-def _explained(exc: BaseException, url: str) -> tuple[str, bool]:
-    """(a sentence for people, whether the cause may pass: a server down, a full disk, a lock)."""
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-    low = text.lower()
-    where = safe_url(url)
-    if "not a database" in low or "malformed" in low:
-        return (f"The run store {where} is not a readable SQLite database (corrupt or another kind of "
-                "file). Move it aside and ReLU Lab starts a new one; nothing was changed in it."), False
-    if "readonly" in low or "read-only" in low or "permission denied" in low:
-        return f"The run store {where} is read-only: ReLU Lab needs to write there ({text}).", False
-    if "disk" in low and "full" in low or "no space" in low:
-        return f"The disk holding the run store {where} is full: free some space ({text}).", True
-    if "password authentication failed" in low:
-        return f"PostgreSQL refused the user name or password in RELULAB_DB ({where}).", False
-    if "database is locked" in low or "database table is locked" in low:
-        return f"The run store {where} is locked by another process ({text}).", True
-    if "too many clients" in low or "connection slots are reserved" in low:
-        return f"The run store's database {where} refuses new connections: all its slots are taken ({text}).", True
-    if any(word in low for word in ("connection", "could not connect", "timeout", "shutting down", "starting up",
-                                    "recovery mode", "server closed", "terminating")):
-        return f"The run store's database {where} cannot be reached: is it running? ({text})", True
-    if "unable to open" in low:
-        return f"The run store file {where} cannot be opened ({text}).", False
-    return f"The run store {where} failed: {text}", False
-
-
-def safe_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
-    return url
 
 
 def ensure_schema(engine: Engine, url: str) -> None:

@@ -4,12 +4,12 @@ It is the one truth about runs and the channel between a page and a trainer: a p
 inserts a queued run and asks it to stop; an executor claims it, writes its events,
 checkpoints and end; any server process reads them back. Events are folded into a
 RunRecord in one place (lab.runs.records.RecordCache), cached per run id and sequence number.
-The run's shape is in stored, its weights in weights, owners and recovery in recovery.
+The run's shape is in stored, its weights in weights, owners and recovery in recovery, the fair
+queue's reads in queue, stop requests in stops.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -23,16 +23,19 @@ from lab.engine.config import RunConfig
 from lab.engine.events import EpochEnded, Event, RunEnded, RunRecord, RunStarted, StepsLogged, finite
 from lab.runs import queue, replay
 from lab.runs import schema as S
+from lab.runs.errors import StoreError, store_error
+from lab.runs.queue import StoreQueue
 from lab.runs.records import RecordCache, event_from_row, event_to_row
 from lab.runs.recovery import NODE, StoreRecovery
-from lab.runs.schema import StoreError, database_url
+from lab.runs.schema import database_url
+from lab.runs.stops import StoreStops
 from lab.runs.stored import ACTIVE, ENDED, StoredRun, is_run_id, new_token, to_run
 from lab.runs.weights import StoreWeights
 
 __all__ = ["ACTIVE", "ENDED", "NODE", "Store", "StoreError", "StoredRun", "is_run_id", "new_token", "open_store"]
 
 
-class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
+class Store(StoreWeights, StoreRecovery, StoreQueue, StoreStops, replay.StoreReplays):
     """The run store at one database URL (thread-safe; one per process and URL via open_store)."""
 
     def __init__(self, url: str | None = None):
@@ -56,7 +59,7 @@ class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
         except StoreError:
             raise
         except (SQLAlchemyError, DBAPIError, OSError) as exc:
-            raise S.store_error(exc, self.url) from exc
+            raise store_error(exc, self.url) from exc
 
     # --- runs -------------------------------------------------------------------------------
     def create_run(self, config: RunConfig, owner: str, group: str | None = None, class_id: str | None = None,
@@ -113,33 +116,6 @@ class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
         if gone:
             self.records.forget(run_id)
         return bool(gone)
-
-    def queue_place(self, run: StoredRun) -> int:
-        """1-based place of a queued run in its executor's fair queue (a follower: its original's); 0 if not queued."""
-        return self.queue_wait(run)[0]
-
-    def queue_wait(self, run: StoredRun) -> tuple[int, float | None]:
-        """(place in the fair queue, about how many seconds until it starts or None); (0, None) if not queued."""
-        if run.status != "queued":
-            return 0, None
-        lead = self.get_run(run.replay_of) if run.replay_of else run
-        if lead is None or lead.status != "queued":
-            return 0, None
-        now = time.time()
-        with self.tx() as conn:
-            place, ahead = queue.place(conn, lead.id, lead.executor, now)
-            if not place:
-                return 0, None
-            configs = conn.execute(select(S.runs.c.config).where(S.runs.c.id.in_(ahead))).scalars().all()
-            steps = [queue.steps_of(RunConfig.from_dict(json.loads(c))) for c in configs]
-            return place, queue.start_in(conn, lead.executor, steps, now)
-
-    def load(self) -> tuple[int, int]:
-        """(runs training, runs queued) in the whole store."""
-        with self.tx() as conn:
-            counts = dict(conn.execute(select(S.runs.c.status, func.count()).where(  # replays cost nothing
-                S.runs.c.status.in_(ACTIVE), S.runs.c.replay_of.is_(None)).group_by(S.runs.c.status)).all())
-        return counts.get("running", 0), counts.get("queued", 0)
 
     # --- the executor's side ------------------------------------------------------------------
     def claim(self, executor: str = "local", run_id: str | None = None, node: str = NODE,
@@ -248,35 +224,6 @@ class Store(StoreWeights, StoreRecovery, replay.StoreReplays):
                 conn.execute(insert(S.events).values(run_id=run_id, seq=row.last_seq + 1, kind=kind, payload=payload))
                 replay.sync(conn, run_id)  # its followers train for real (re-queued)
         return bool(done)
-
-    # --- requests from pages ---------------------------------------------------------------------
-    def request_stop(self, run_id: str, owner: str | None = None, origin: str = "owner") -> bool:
-        """Ask a run to stop (a queued one ends at once); owner=None skips the ownership check.
-
-        origin says who asked (owner, teacher, left: its browser's tabs closed), kept for the page."""
-        run = self.get_run(run_id)
-        if run is None or not run.active or (owner is not None and run.owner != owner):
-            return False
-        with self.tx() as conn:  # before the run can end: a page that sees it stopped finds who asked
-            if conn.execute(select(S.stop_requests.c.run_id).where(S.stop_requests.c.run_id == run_id)).first() is None:
-                conn.execute(insert(S.stop_requests).values(run_id=run_id, origin=origin, at=time.time()))
-        if run.status == "queued" and self.end_without_events(run_id, "stopped", "Stopped before it started."):
-            return True
-        if run.replay and self.end_without_events(run_id, "stopped", f"Stopped at step {run.step} (a replay)."):
-            return True  # no trainer of its own: it ends here
-        with self.tx() as conn:
-            conn.execute(update(S.runs).where(S.runs.c.id == run_id).values(stop_requested=True))
-        return True
-
-    def stop_origin(self, run_id: str) -> str | None:
-        """Who first asked this run to stop (owner, teacher, left), or None."""
-        with self.tx() as conn:
-            return conn.execute(select(S.stop_requests.c.origin).where(S.stop_requests.c.run_id == run_id)).scalar()
-
-    def stop_requested(self, run_id: str) -> bool:
-        """True once someone asked this run to stop."""
-        with self.tx() as conn:
-            return bool(conn.execute(select(S.runs.c.stop_requested).where(S.runs.c.id == run_id)).scalar())
 
     # --- events -----------------------------------------------------------------------------------
     def events(self, run_id: str, after: int = 0, upto: int | None = None) -> list[tuple[int, Event]]:
