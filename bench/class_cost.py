@@ -37,8 +37,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.class_load import Student, start_replica, stop_processes, students, wait_http  # noqa: E402
-from bench.ray_load import free_port  # noqa: E402
+from bench.procs import free_port, start_replica, stop_processes, wait_http  # noqa: E402
+from bench.ws_student import Student, students  # noqa: E402
 
 
 class Tab(Student):

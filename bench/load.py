@@ -14,18 +14,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.sampling import CpuWatch, MemoryWatch, worker_cpu_seconds  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_process  # noqa: E402
 
 SEVEN = [[(70, 60), (210, 60)], [(210, 60), (120, 235)]]
@@ -46,106 +45,6 @@ def niced_chromium() -> str:
                        f'exec nice -n 19 {CHROMIUM} "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
-
-
-class CpuWatch:
-    """CPU seconds per kind of process (server, training worker, browsers, this script) over a window."""
-
-    def __init__(self, server_pid: int):
-        self.server_pid, self._first, self._last = server_pid, {}, {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _kind(self, pid: int) -> str:
-        if pid == self.server_pid:
-            return "server"
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        if "lab.runs.executor" in cmd:
-            return "training worker"
-        if "chromium" in cmd:
-            return "browsers"
-        return "other"
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for entry in Path("/proc").iterdir():
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    pid = int(entry.name)
-                    seconds = cpu_seconds(pid)
-                    self._first.setdefault(pid, (self._kind(pid), seconds))
-                    self._last[pid] = seconds
-                except (OSError, IndexError, ValueError):
-                    continue
-            time.sleep(1.0)
-
-    def totals(self) -> dict[str, float]:
-        """CPU seconds per kind since the watch began (processes seen at least twice)."""
-        out: dict[str, float] = {}
-        for pid, (kind, first) in list(self._first.items()):
-            out[kind] = out.get(kind, 0.0) + self._last.get(pid, first) - first
-        return {k: round(v, 1) for k, v in sorted(out.items())}
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
-def child_pids(pid: int) -> list[int]:
-    """The process's children (the server's training workers)."""
-    pids = []
-    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            pids += [int(p) for p in tasks.read_text().split()]
-        except OSError:  # a thread ended meanwhile
-            pass
-    return pids
-
-
-class MemoryWatch:
-    """Samples the resident memory of a process and its children (the training workers) every 0.2 s."""
-
-    def __init__(self, pid: int):
-        self.pid, self.samples, self._stop = pid, [], threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    @staticmethod
-    def _field(pid: int, name: str) -> int:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith(name):
-                    return int(line.split()[1]) * 1024
-        except OSError:  # the process has just ended
-            pass
-        return 0
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.samples.append((time.perf_counter(), self.rss()))
-            time.sleep(0.2)
-
-    def rss(self) -> int:
-        """Server plus workers, now."""
-        return sum(self._field(pid, "VmRSS:") for pid in [self.pid, *child_pids(self.pid)])
-
-    def server_peak(self) -> int:
-        """The kernel's own peak (VmHWM) for the server process alone."""
-        return self._field(self.pid, "VmHWM:")
-
-    def peak(self) -> int:
-        """Peak of server plus workers: the sampled sums, and never below the server's own peak."""
-        return max([self.server_peak(), *(rss for _, rss in self.samples)])
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds the process has used (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def open_app(browser, url: str, timed: bool = False):
@@ -217,18 +116,6 @@ async def draw_seven(page) -> tuple[str, float]:
     headline = page.get_by_text(re.compile(r"^It is \d")).first
     await headline.wait_for(timeout=120_000)
     return (await headline.inner_text()).strip(), time.perf_counter() - drawn
-
-
-def worker_cpu_seconds(server_pid: int) -> float:
-    """CPU seconds used so far by the server's training worker processes."""
-    total = 0.0
-    for pid in child_pids(server_pid):
-        try:
-            if b"lab.runs.executor" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                total += cpu_seconds(pid)
-        except OSError:
-            continue
-    return total
 
 
 async def extra_student(browser, url: str, server_pid: int, clicks: list, trained: list,

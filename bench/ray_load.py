@@ -16,56 +16,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+from bench.procs import (  # noqa: E402
+    Postgres,
+    all_processes,
+    emit,
+    hidden_ray,
+    machine,
+    run_in_netns,
+    temp_folder,
+)
+from bench.sampling import MemorySampler, tree_rss_mb  # noqa: E402
+
 CONFIG = dict(depth=1, width=64, epochs=1, train_subset=10000, log_every=10, batch_size=100, device="cpu")
-
-
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Postgres:
-    """Debian's PostgreSQL in a temp folder on a free loopback port, run as user postgres."""
-
-    def __init__(self, tmp: Path):
-        self.dir, self.port = tmp / "pg", free_port()
-        self.dir.mkdir()
-        shutil.chown(self.dir, "postgres")
-        self._as_postgres(f"{PG_BIN}/initdb -D {self.dir}/data -U relulab --auth=trust -E UTF8 >/dev/null")
-        self._as_postgres(f"{PG_BIN}/pg_ctl -D {self.dir}/data -l {self.dir}/log -w start -o "
-                          f"'-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200'")
-        self.url = f"postgresql+psycopg://relulab@127.0.0.1:{self.port}/postgres"
-
-    def _as_postgres(self, command: str) -> None:
-        """Run a shell command as the postgres user (root may not run the server)."""
-        subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", command], check=True, timeout=120)
-
-    def stop(self) -> None:
-        """Stop the server."""
-        self._as_postgres(f"{PG_BIN}/pg_ctl -D {self.dir}/data -m fast -w stop >/dev/null")
 
 
 def kind_of(cmdline: str) -> str | None:
     """Which part of the system a process is, from its command line."""
     if "ray_load.py replica" in cmdline:
         return "web server (replica)"
-    if "multiprocessing.spawn" in cmdline or "spawn_main" in cmdline:
+    if "multiprocessing.spawn" in cmdline or "spawn_main" in cmdline or "lab.runs.executor" in cmdline:
         return "local training worker"
     if cmdline.startswith("ray::") or "default_worker.py" in cmdline:
         return "Ray worker (trains)"
@@ -78,42 +55,6 @@ def kind_of(cmdline: str) -> str | None:
     if "postgres" in cmdline.split(" ")[0]:
         return "PostgreSQL (per process)"
     return None
-
-
-class MemorySampler:
-    """Samples every process's RSS twice a second; keeps the peak per process and per kind."""
-
-    def __init__(self):
-        self.peak: dict[str, float] = {}  # kind -> largest single process RSS (MB)
-        self.total: dict[str, float] = {}  # kind -> largest sum over the kind's processes (MB)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(0.5):
-            sums: dict[str, float] = {}
-            for proc in Path("/proc").iterdir():
-                if not proc.name.isdigit():
-                    continue
-                try:
-                    cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-                    rss = int((proc / "statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-                except (OSError, IndexError, ValueError):
-                    continue
-                kind = kind_of(cmd)
-                if kind:
-                    self.peak[kind] = max(self.peak.get(kind, 0.0), rss)
-                    sums[kind] = sums.get(kind, 0.0) + rss
-            for kind, mb in sums.items():
-                self.total[kind] = max(self.total.get(kind, 0.0), mb)
-
-    def stop(self) -> dict:
-        """Peaks in MB, per kind."""
-        self._stop.set()
-        self._thread.join()
-        return {k: {"peak_process_mb": round(self.peak[k]), "peak_total_mb": round(self.total[k])}
-                for k in sorted(self.peak)}
 
 
 def replica(args: argparse.Namespace) -> int:
@@ -214,12 +155,10 @@ def main_inside(args: argparse.Namespace) -> int:
     """In the namespace: PostgreSQL, the Ray cluster, the class on each executor, the report."""
     from ray.cluster_utils import Cluster
 
-    tmp = Path(tempfile.mkdtemp(prefix="rl-bench-", dir="/tmp"))
-    os.chmod(tmp, 0o755)
+    tmp = temp_folder("rl-bench-")
     os.environ["RAY_TMPDIR"] = str(tmp / "ray")
     os.environ["PYTHONPATH"] = str(ROOT)
-    (tmp / "ray").mkdir()
-    sampler = MemorySampler()
+    sampler = MemorySampler(all_processes, lambda cmd, pid: kind_of(cmd))
     pg = Postgres(tmp)
     cluster = None
     try:
@@ -230,7 +169,7 @@ def main_inside(args: argparse.Namespace) -> int:
             "_system_config": {"num_workers_soft_limit": 2}})
         cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
         cluster.wait_for_nodes()
-        report = {"machine": f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        report = {"machine": machine(),
                   "date": time.strftime("%Y-%m-%d"), "config": CONFIG, "simulated": (
                       "HTTP-less: two replica processes (each a RayExecutor or LocalExecutor on the same "
                       "PostgreSQL store) create and submit the runs as the Train page does; no browsers")}
@@ -238,39 +177,15 @@ def main_inside(args: argparse.Namespace) -> int:
         report["local"] = run_class("local", pg.url, cluster.address, args.students, tmp)
         report["ray"] = run_class("ray", pg.url, cluster.address, args.students, tmp)
     finally:
-        report_mem = sampler.stop()
+        peaks = sampler.stop().get(sampler.phase, {})  # one phase; its largest process and sum per kind
+        report_mem = {k: {n: row[n] for n in ("peak_process_mb", "peak_total_mb")} for k, row in peaks.items()}
         if cluster is not None:
             cluster.shutdown()
         pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     report["memory"] = report_mem
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit(report, args.json)
     return 0
-
-
-def tree_rss_mb(pid: int) -> tuple[float, list[str]]:
-    """RSS of a process and all its descendants (MB), and their command names."""
-    children: dict[int, list[int]] = {}
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(proc.name))
-    total, names, todo = 0.0, [], [pid]
-    while todo:
-        p = todo.pop()
-        todo += children.get(p, [])
-        try:
-            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-            names.append(Path(f"/proc/{p}/comm").read_text().strip())
-        except (OSError, IndexError):
-            continue
-    return total, names
 
 
 def idle(args: argparse.Namespace) -> int:
@@ -279,9 +194,7 @@ def idle(args: argparse.Namespace) -> int:
 
     from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, wait_for_app
 
-    shadow = Path(tempfile.mkdtemp(prefix="rl-noray-"))
-    (shadow / "ray").mkdir()
-    (shadow / "ray" / "__init__.py").write_text("raise ImportError('ray hidden: as if not installed')\n")
+    shadow = hidden_ray()
     report = {}
     pw = sync_playwright().start()
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -312,7 +225,7 @@ def idle(args: argparse.Namespace) -> int:
     shutil.rmtree(shadow, ignore_errors=True)
     a, b = (min(report[k]["rss_mb"]) for k in ("ray installed", "ray not importable"))
     report["ratio_installed_vs_not"] = round(a / b, 3)
-    print(json.dumps(report, indent=1))
+    emit(report, None)
     return 0
 
 
@@ -337,13 +250,7 @@ def main() -> int:
         return replica(args)
     if args.command == "idle":
         return idle(args)
-    if os.environ.get("RELULAB_IN_NETNS") != "1":
-        cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", sys.executable, __file__,
-               *sys.argv[1:]]
-        proc = subprocess.run(cmd, env={**os.environ, "RELULAB_IN_NETNS": "1"})
-        return proc.returncode
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    return main_inside(args)
+    return run_in_netns(__file__, lambda: main_inside(args))
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.class_load import QUERY, start_replica, stop_processes, students, wait_http  # noqa: E402
-from bench.ray_load import Postgres, free_port  # noqa: E402
+from bench.procs import Postgres, free_port, start_replica, stop_processes, wait_http  # noqa: E402
+from bench.ws_student import QUERY, students  # noqa: E402
 
 LOG_MARKS = {"database_is_locked": "database is locked", "store_did_not_answer": "does not answer",
              "tracebacks": "Traceback"}
