@@ -4,7 +4,8 @@ One JavaScript call (LAYOUT_JS) walks every visible element of a page and return
 with their text: an element whose text is wider than its box (scrollWidth > clientWidth) and
 cut or spilling out, and a line break between two letters of one word. axe-core (npm, installed
 under tests/axe by scripts/test.sh) is injected with Playwright's add_script_tag and run with the
-WCAG 2.0/2.1/2.2 A and AA rules.
+WCAG 2.0/2.1/2.2 A and AA rules. And what a hand does: fold or open the sidebar by its own button,
+Tab through a page.
 """
 
 from __future__ import annotations
@@ -121,3 +122,32 @@ def above_the_fold(pg, selector: str) -> dict | None:
       return {top: r.top, bottom: r.bottom, height: r.height, viewport: innerHeight,
               inside: r.top >= 0 && r.bottom <= innerHeight + 1 && r.height > 0};
     }""", selector)
+
+
+def toggle_sidebar(pg) -> bool:
+    """Open a folded sidebar or fold an open one with its own button, as a hand would; returns it now open."""
+    sidebar = pg.locator("[data-testid=stSidebar]")
+    was_open = sidebar.get_attribute("data-collapsed") == "false"
+    if was_open:
+        sidebar.hover()  # the fold button shows on hover
+        pg.locator("[data-testid=stSidebarCollapseButton] button").click()
+    else:
+        pg.locator("[data-testid=stExpandSidebarButton]").click()
+    pg.wait_for_function("(open) => document.querySelector('[data-testid=stSidebar]')"
+                         ".dataset.collapsed === String(!open)", arg=not was_open)
+    settle(pg)
+    return not was_open
+
+
+def tab_to(pg, test_js: str, key: str = "Tab", most: int = 150) -> None:
+    """Press Tab (or Shift+Tab) until test_js (on document.activeElement, e) holds; fail after `most`."""
+    seen = []
+    for _ in range(most):
+        pg.keyboard.press(key)
+        found = pg.evaluate(f"""() => {{ const e = document.activeElement;
+          return [!!e && !!({test_js}), e ? (e.tagName + ' ' + (e.innerText || e.ariaLabel || '')).slice(0, 40) : ''];
+        }}""")
+        if found[0]:
+            return
+        seen.append(found[1])
+    raise AssertionError(f"{key} never reached {test_js}; it went through {seen}")

@@ -30,7 +30,7 @@ from lab.lesson_mode.loader import load_lessons
 from lab.runs.store import Store
 from lab.web.presence import COOKIE, TEACHER_COOKIE
 from tests import scenes
-from tests.a11y import above_the_fold, axe_violations, describe, layout_offenders, settle
+from tests.a11y import above_the_fold, axe_violations, describe, layout_offenders, settle, tab_to, toggle_sidebar
 from tests.conftest import start_streamlit, stop_process, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -144,21 +144,6 @@ def look(pg, where: str, axe: bool) -> list[str]:
     TIMES["layout"] = TIMES.get("layout", 0.0) + t1 - t0
     TIMES["axe"] = TIMES.get("axe", 0.0) + time.monotonic() - t1
     return describe(where, offenders, violations)
-
-
-def toggle_sidebar(pg) -> bool:
-    """Open a folded sidebar or fold an open one with its own button, as a hand would; returns it now open."""
-    sidebar = pg.locator("[data-testid=stSidebar]")
-    was_open = sidebar.get_attribute("data-collapsed") == "false"
-    if was_open:
-        sidebar.hover()  # the fold button shows on hover
-        pg.locator("[data-testid=stSidebarCollapseButton] button").click()
-    else:
-        pg.locator("[data-testid=stExpandSidebarButton]").click()
-    pg.wait_for_function("(open) => document.querySelector('[data-testid=stSidebar]')"
-                         ".dataset.collapsed === String(!open)", arg=not was_open)
-    settle(pg)
-    return not was_open
 
 
 def new_page(browser, lang: str = "en", size: str = "laptop", owner: str | None = None, room: dict | None = None):
@@ -287,20 +272,6 @@ def test_students_are_told_a_shortened_nickname_a_teachers_stop_and_a_closed_cla
         student.get_by_text(t("room.class_closed", "en", name="9A")).wait_for(timeout=30_000)  # no reload
     finally:
         student.context.close()
-
-
-def tab_to(pg, test_js: str, key: str = "Tab", most: int = 150) -> None:
-    """Press Tab (or Shift+Tab) until test_js (on document.activeElement, e) holds; fail after `most`."""
-    seen = []
-    for _ in range(most):
-        pg.keyboard.press(key)
-        found = pg.evaluate(f"""() => {{ const e = document.activeElement;
-          return [!!e && !!({test_js}), e ? (e.tagName + ' ' + (e.innerText || e.ariaLabel || '')).slice(0, 40) : ''];
-        }}""")
-        if found[0]:
-            return
-        seen.append(found[1])
-    raise AssertionError(f"{key} never reached {test_js}; it went through {seen}")
 
 
 def test_a_keyboard_alone_trains_stops_and_switches_the_language(room, browser):
