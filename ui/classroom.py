@@ -15,11 +15,12 @@ from lab.engine.config import CHOICES, PRESETS
 from lab.engine.optim_table import OPTIMIZERS
 from lab.figures import board as F
 from lab.i18n import t
+from lab.lesson_mode import state as LS
 from lab.runs.store import Store
 from lab.web import presence
 from ui import outage
 from ui.charts import plotly_with_alt
-from ui.lesson_board import lesson_on, lesson_state, teacher_panel
+from ui.lesson_board import lesson_on, teacher_panel
 
 KEEP = "—"  # a challenge selector left at the preset's value
 REFRESH_S = 1.0  # a new run shows within ~1.5 s (target 3 s); ~140 ms server time at 300 runs
@@ -257,7 +258,7 @@ def teacher_view(page: ClassPage, klass: C.ClassRow, key: str) -> None:
     """The board with the teacher's controls: colours, projector view, stop all, close, challenge, links."""
     lang, store = page.lang, page.store
     title = t("class.board_title", lang, name=C.escape_markdown(klass.name or klass.code))
-    idle, lesson = None, lesson_state(store, klass.id)
+    idle, lesson = None, LS.current(store, klass.id)  # read once a redraw
     if page.present and not lesson_on(lesson):
         # Presenting with no lesson on, lesson mode is a popover beside the title: at 1024x768 the class's
         # curves stay in the first screenful (issue 23), and a started lesson's step shows on top.

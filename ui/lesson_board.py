@@ -1,7 +1,7 @@
 """Lesson mode on the class board: start a lesson, then Back / Next / Reveal / Unlock exploration, the step
 as the projector shows it with the class's live answers, and the lesson's record as CSV or JSON.
 
-ui/classroom.py's teacher view calls teacher_panel(page, klass, key, lesson_state(...)) above the board.
+ui/classroom.py's teacher view calls teacher_panel(page, klass, key, LS.current(...)) above the board.
 Every action is a write to the store (lab/lesson_mode/state.py) checked against the teacher key; a
 second teacher tab follows the first within a second.
 """
@@ -24,8 +24,8 @@ RECORD_S = 3.0  # the downloadable record is at most this old
 
 
 def teacher_panel(page, klass: ClassRow, key: str, state, idle=None) -> None:
-    """The lesson's part of the board (page: ui.classroom.ClassPage); state: lesson_state()'s read; idle: where to
-    offer a lesson when none is on."""
+    """The lesson's part of the board (page: ui.classroom.ClassPage); state: the class's LS.current(), read once
+    a redraw; idle: where to offer a lesson when none is on."""
     store, lang = page.store, page.lang
     catalogue = load_lessons()
     for error in catalogue.errors:
@@ -90,11 +90,6 @@ def waiting(store: Store, class_id: str, seen: tuple | None) -> None:
     now = LS.current(store, class_id)
     if (now.signature() if now else None) != seen:
         st.rerun(scope="app")
-
-
-def lesson_state(store: Store, class_id: str):
-    """The class's lesson state (LS.current), read once per redraw of the board; None before any lesson."""
-    return LS.current(store, class_id)
 
 
 def lesson_on(state) -> bool:

@@ -15,11 +15,6 @@ class StoreUnavailable(StoreError):
     """The store is there but does not answer now (down, unreachable, full, locked): worth waiting for."""
 
 
-def explain(exc: BaseException, url: str) -> str:
-    """A sentence for people about a database error (never a traceback)."""
-    return _explained(exc, url)[0]
-
-
 def store_error(exc: BaseException, url: str) -> StoreError:
     """The StoreError for a database error: StoreUnavailable when waiting may cure it."""
     message, passing = _explained(exc, url)
